@@ -1,0 +1,134 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "cli/commands.h"
+#include "cli/signals.h"
+#include "sched/sched.h"
+#include "store/host_record.h"
+#include "store/indexes.h"
+#include "version.h"
+
+static const char USAGE[] =
+    "usage: taskhost run [-c FILE]\n\n"
+    "Loads the plugins, connects to MongoDB and claims and runs tasks of the\n"
+    "plugins' types until SIGTERM or SIGINT. Then it stops claiming, lets running\n"
+    "tasks finish within host.shutdown_grace_ms, hands the others back and exits 0.\n"
+    "A second signal exits at once. Logs go to stderr.\n\n"
+    "  -c, --config FILE   the configuration file\n"
+    "  -h, --help          this text\n";
+
+struct run_ctx {
+    struct cli_host h;
+    struct store store;
+    struct sched sched;
+};
+
+/* Waits for the server at start-up (a supervisor may start us first), with
+ * backoff; gives up only when asked to stop. */
+static bool connect_store(struct run_ctx *r, struct error *err)
+{
+    const struct config *c = &r->h.cfg;
+    struct store_options o = {c->mongodb_uri,
+                              c->database,
+                              c->collection,
+                              c->hosts_collection,
+                              (int)c->connect_timeout_ms,
+                              c->max_concurrency + 4,
+                              "taskhost"};
+    if (!store_open(&r->store, &o, err))
+        return false;
+    int64_t wait = 500;
+    while (!store_ping(&r->store, err) || !store_ensure_indexes(&r->store, err)) {
+        if (err->code != ERR_DB_DOWN)
+            return false;
+        log_warn("start", "%s; retrying in %lld ms", err->msg, (long long)wait);
+        for (int64_t t = 0; t < wait; t += 100) {
+            if (signals_stop_requested())
+                return false;
+            clock_sleep_ms(100);
+        }
+        wait = wait * 2 > 10000 ? 10000 : wait * 2;
+    }
+    return true;
+}
+
+static bool start(struct run_ctx *r, const char *path, struct error *err)
+{
+    if (!cli_host_load(path, &r->h, err))
+        return false;
+    if (!signals_start())
+        return error_set(err, ERR_INTERNAL, "could not set up signal handling");
+    if (!connect_store(r, err))
+        return false;
+    if (!sched_init(&r->sched, &r->h.cfg, &r->store, &r->h.reg, err) ||
+        !sched_start(&r->sched, err))
+        return false;
+    log_info("start",
+             "taskhost %s as %s: %d plugin(s), %d type(s), max_concurrency %d, "
+             "lease %lld ms, MongoDB %s, %s.%s",
+             TASKHOST_VERSION, r->h.cfg.host_id, r->h.set.n, r->h.reg.n, r->h.cfg.max_concurrency,
+             (long long)r->h.cfg.lease_ms, r->store.uri_redacted, r->h.cfg.database,
+             r->h.cfg.collection);
+    return true;
+}
+
+static void log_totals(struct sched *s)
+{
+    struct sched_counters *c = &s->counters;
+    log_info("stop",
+             "claimed %ld (rescued %ld): done %ld, retry later %ld, dead %ld, handed "
+             "back %ld, lease lost %ld",
+             atomic_load(&c->claimed), atomic_load(&c->rescued), atomic_load(&c->done),
+             atomic_load(&c->retried), atomic_load(&c->dead), atomic_load(&c->released),
+             atomic_load(&c->lost));
+}
+
+static int stop(struct run_ctx *r)
+{
+    int stuck = sched_stop(&r->sched);
+    log_totals(&r->sched);
+    struct error err = {0};
+    if (!store_host_stopped(&r->store, r->h.cfg.host_id, &err))
+        log_warn("stop", "%s", err.msg);
+    if (stuck > 0) {
+        /* Plugin threads still run: no shutdown(), no freeing under them. */
+        log_info("stop", "stopped (without waiting for %d stuck task(s))", stuck);
+        fflush(stderr);
+        _exit(0);
+    }
+    sched_destroy(&r->sched);
+    store_close(&r->store);
+    log_info("stop", "stopped cleanly");
+    cli_host_free(&r->h);
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *path;
+    int rc = cli_common_options(argc, argv, USAGE, &path);
+    if (rc >= 0)
+        return rc;
+    struct run_ctx *r = calloc(1, sizeof *r);
+    struct error err = {0};
+    if (r == NULL)
+        return error_set(&err, ERR_NOMEM, "out of memory"), cli_fail(&err);
+    if (!start(r, path, &err)) {
+        if (signals_stop_requested())
+            err.code = ERR_NONE;
+        rc = err.code == ERR_NONE ? 0 : cli_fail(&err);
+        if (r->store.pool)
+            store_close(&r->store);
+        cli_host_free(&r->h);
+        free(r);
+        return rc;
+    }
+    const char *why = signals_wait_stop();
+    log_info("stop", "%s received", why);
+    rc = stop(r);
+    free(r);
+    return rc;
+}

@@ -1,0 +1,119 @@
+#include "sched/claimer.h"
+
+#include <stdlib.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "sched/attempt.h"
+#include "sched/backoff.h"
+#include "sched/sched.h"
+#include "store/claim.h"
+#include "store/bury.h"
+#include "store/intake.h"
+
+struct claimer {
+    struct sched *s;
+    const char **free_types; /* owned, n_types entries */
+    int64_t idle_ms;         /* current idle wait */
+    int64_t next_intake_mono;
+    int64_t next_bury_mono;
+    bool db_down;
+};
+
+static void intake(struct claimer *c)
+{
+    struct sched *s = c->s;
+    if (clock_mono_ms() < c->next_intake_mono)
+        return;
+    c->next_intake_mono = clock_mono_ms() + s->cfg->poll_interval_ms;
+    struct error err = {0};
+    int n = store_intake(s->store, s->types, s->n_types, &err);
+    if (n > 0)
+        log_info("intake", "took in %d new task(s) inserted without a state", n);
+    if (clock_mono_ms() < c->next_bury_mono)
+        return;
+    /* Malformed documents are rare: look for them every 10 poll intervals. */
+    c->next_bury_mono = clock_mono_ms() + 10 * s->cfg->poll_interval_ms;
+    n = store_bury_malformed(s->store, s->types, s->n_types, s->cfg->host_id, server_clock_now_ms(),
+                             &err);
+    if (n > 0)
+        log_warn("intake",
+                 "marked %d malformed task document(s) dead (errors[].kind = "
+                 "\"malformed\" says why)",
+                 n);
+}
+
+/* Hands a claimed task to a worker. */
+static void dispatch(struct claimer *c, struct claim *cl)
+{
+    struct sched *s = c->s;
+    const char *type = cl->doc.type;
+    struct plugin *p = registry_find(s->reg, type);
+    if (!slots_acquire(&s->slots, type) || p == NULL) {
+        /* Cannot happen: the claim asked only for types with a free slot. */
+        log_error("claim", "internal error: no slot for claimed task %s of type %s", cl->doc.id_str,
+                  type);
+        abort();
+    }
+    int max_retries =
+        cl->doc.max_retries >= 0 ? cl->doc.max_retries : config_type_max_retries(s->cfg, type);
+    struct attempt *a = attempt_new(cl, p, max_retries, config_type_timeout_ms(s->cfg, type));
+    atomic_fetch_add(&s->counters.claimed, 1);
+    pool_submit(&s->pool, a);
+}
+
+static void on_error(struct claimer *c, const struct error *err)
+{
+    if (!c->db_down)
+        log_warn("claim", "%s; retrying with backoff", err->msg);
+    c->db_down = true;
+    c->idle_ms = backoff_idle_next_ms(c->idle_ms < 100 ? 100 : c->idle_ms, 5000);
+    sched_sleep(c->s, c->idle_ms);
+}
+
+/* One claim when a slot is free. Returns false when the loop should wait. */
+static void step(struct claimer *c)
+{
+    struct sched *s = c->s;
+    uint64_t gen;
+    int n = slots_free_types(&s->slots, c->free_types, &gen);
+    if (n == 0) {
+        slots_wait(&s->slots, gen, s->cfg->poll_interval_ms);
+        return;
+    }
+    intake(c);
+    struct claim_request req = {.types = c->free_types,
+                                .n_types = n,
+                                .host_id = s->cfg->host_id,
+                                .now_ms = server_clock_now_ms(),
+                                .lease_ms = s->cfg->lease_ms};
+    struct claim cl;
+    struct error err = {0};
+    int rc = store_claim(s->store, &req, &cl, &err);
+    if (rc < 0) {
+        on_error(c, &err);
+        return;
+    }
+    if (c->db_down)
+        log_info("claim", "MongoDB is reachable again; claiming");
+    c->db_down = false;
+    if (rc == 1) {
+        c->idle_ms = 0;
+        dispatch(c, &cl);
+        return;
+    }
+    c->idle_ms = backoff_idle_next_ms(c->idle_ms, s->cfg->poll_interval_ms);
+    sched_sleep(s, c->idle_ms);
+}
+
+void *claimer_main(void *arg)
+{
+    struct claimer c = {.s = arg};
+    c.free_types = calloc((size_t)c.s->n_types + 1, sizeof *c.free_types);
+    if (c.free_types == NULL)
+        abort();
+    while (sched_phase(c.s) == SCHED_RUNNING)
+        step(&c);
+    free(c.free_types);
+    return NULL;
+}

@@ -1,0 +1,93 @@
+/*
+ * The scheduler: what one host process does between start and exit.
+ *
+ *   claimer thread   claims a task whenever a slot is free (sched/claimer.c)
+ *   worker threads   run one attempt each and record its outcome
+ *                    (sched/pool.c, sched/attempt.c)
+ *   heartbeat thread renews leases, records progress, enforces timeouts,
+ *                    keeps the host record and the server clock
+ *                    (sched/heartbeat.c)
+ *
+ * The caller (cli/cmd_run.c) starts it, waits for a stop request (a signal)
+ * and then drains it (sched_stop): no new claims, running tasks get the grace
+ * period, then are cancelled and handed back.
+ */
+#ifndef TASKHOST_SCHED_SCHED_H
+#define TASKHOST_SCHED_SCHED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "plugin/registry.h"
+#include "sched/pool.h"
+#include "sched/running.h"
+#include "sched/slots.h"
+#include "store/store.h"
+
+enum sched_phase {
+    SCHED_RUNNING = 0,    /* claiming */
+    SCHED_DRAINING = 1,   /* not claiming; running tasks may finish */
+    SCHED_CANCELLING = 2, /* grace over: running tasks are cancelled */
+    SCHED_ABANDONED = 3   /* giving up on pending writes; leases will expire */
+};
+
+struct sched_counters {
+    _Atomic long claimed;
+    _Atomic long rescued;
+    _Atomic long done;
+    _Atomic long retried;
+    _Atomic long dead;
+    _Atomic long released;
+    _Atomic long lost; /* outcomes dropped: the lease was lost */
+};
+
+struct sched {
+    const struct config *cfg;   /* borrowed */
+    struct store *store;        /* borrowed */
+    const struct registry *reg; /* borrowed */
+    const char **types;         /* every type the host runs (owned array, borrowed strings) */
+    int n_types;
+    char hostname[256];
+    int64_t started_at_ms;
+
+    struct slots slots;
+    struct running running;
+    struct pool pool;
+    pthread_t claimer, heartbeat;
+    bool threads_started;
+
+    _Atomic int phase; /* enum sched_phase */
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake; /* heartbeat sleeps on it; broadcast on phase changes */
+    struct sched_counters counters;
+};
+
+/* Prepares the scheduler for the types of `reg` (borrowed for its life). */
+bool sched_init(struct sched *s, const struct config *cfg, struct store *store,
+                const struct registry *reg, struct error *err);
+
+/* Starts the threads. */
+bool sched_start(struct sched *s, struct error *err);
+
+/*
+ * Drains: stops claiming, waits up to shutdown_grace_ms for running tasks,
+ * then cancels the rest and hands them back. Returns the number of tasks
+ * whose plugin did not return even after cancellation (their threads are
+ * left behind; the process must exit without shutting plugins down).
+ */
+int sched_stop(struct sched *s);
+
+/* Frees what sched_init allocated (after sched_stop returned 0). */
+void sched_destroy(struct sched *s);
+
+/* Sets the phase and wakes every sleeping thread. */
+void sched_set_phase(struct sched *s, enum sched_phase phase);
+enum sched_phase sched_phase(struct sched *s);
+
+/* Sleeps up to ms, returning early when the phase changes. */
+void sched_sleep(struct sched *s, int64_t ms);
+
+#endif
