@@ -61,7 +61,7 @@ int cmd_cancel(int argc, char **argv)
         return rc;
     if (argc - first != 1)
         return cli_usage_error(argv[0], USAGE, "give one task ID");
-    struct cli_db db;
+    struct cli_db db = {0};
     struct error err = {0};
     if (!cli_db_open(&o, &db, &err))
         return cli_fail(&err);

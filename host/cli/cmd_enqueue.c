@@ -134,7 +134,7 @@ static bool build_task(const struct args *a, struct enqueue_task *t, struct erro
         return false;
     t->when = a->delay ? ENQ_DELAY : a->at ? ENQ_AT : ENQ_NOW;
     if (a->payload) {
-        struct line_error e;
+        struct line_error e = {0};
         t->payload = json_payload_parse(a->payload, &e);
         if (t->payload == NULL && e.line > 1)
             return error_set(err, ERR_INPUT, "-p: line %d, column %d: %s", e.line, e.column, e.msg);
@@ -237,7 +237,7 @@ int cmd_enqueue(int argc, char **argv)
         return err.code == ERR_USAGE ? cli_usage_error(argv[0], USAGE, "%s", err.msg)
                                      : cli_fail(&err);
     }
-    struct cli_db db;
+    struct cli_db db = {0};
     bool ok = cli_db_open(&o, &db, &err) && enqueue_one(&db, &t, o.json, &err);
     cli_db_close(&db);
     enqueue_task_clear(&t);

@@ -177,8 +177,8 @@ int cmd_ls(int argc, char **argv)
     struct cli_db_opts o;
     int first;
     int rc = cli_db_parse(argc, argv, USAGE, NULL, LONGOPTS, take_option, &a, &o, &first);
-    struct task_filter f;
-    int64_t limit;
+    struct task_filter f = {0};
+    int64_t limit = 0;
     char why[300];
     if (rc < 0 && first < argc)
         rc = cli_usage_error(argv[0], USAGE, "unexpected argument \"%s\"", argv[first]);
@@ -188,7 +188,7 @@ int cmd_ls(int argc, char **argv)
         free(a.states);
         return rc;
     }
-    struct cli_db db;
+    struct cli_db db = {0};
     struct error err = {0};
     bool ok = cli_db_open(&o, &db, &err) && list(&db, &f, limit, o.json, &err);
     cli_db_close(&db);

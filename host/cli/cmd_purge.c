@@ -101,7 +101,7 @@ int cmd_purge(int argc, char **argv)
                                "--state \"%s\": expected done, dead and/or cancelled, "
                                "separated by commas",
                                a.states);
-    struct cli_db db;
+    struct cli_db db = {0};
     int64_t now, n = -1;
     if (cli_db_open(&o, &db, &err) && store_server_time(&db.store, &now, &err))
         n = store_purge(&db.store, states, n_states, a.type, now - age, a.dry_run, &err);

@@ -113,7 +113,7 @@ int cmd_retry(int argc, char **argv)
         return cli_usage_error(argv[0], USAGE,
                                a.type ? "--type goes with --all-dead"
                                       : "give one task ID, or --all-dead --type T");
-    struct cli_db db;
+    struct cli_db db = {0};
     struct error err = {0};
     if (!cli_db_open(&o, &db, &err))
         return cli_fail(&err);

@@ -248,7 +248,7 @@ int cmd_show(int argc, char **argv)
     if (argc - first != 1)
         return cli_usage_error(argv[0], USAGE,
                                argc == first ? "which task? give its ID" : "give one ID");
-    struct cli_db db;
+    struct cli_db db = {0};
     struct error err = {0};
     if (!cli_db_open(&o, &db, &err))
         return cli_fail(&err);

@@ -347,7 +347,7 @@ int cmd_stats(int argc, char **argv)
         return rc;
     if (first < argc)
         return cli_usage_error(argv[0], USAGE, "unexpected argument \"%s\"", argv[first]);
-    struct cli_db db;
+    struct cli_db db = {0};
     struct error err = {0};
     bool ok = cli_db_open(&o, &db, &err) && stats(&db, o.json, &err);
     cli_db_close(&db);

@@ -81,7 +81,7 @@ static bool check_all(struct input *in, struct check *c, struct error *err)
         if (json_line_blank(in->line, (size_t)n))
             continue;
         struct enqueue_task t;
-        struct line_error e;
+        struct line_error e = {0};
         if (json_line_parse(in->line, (size_t)n, line_no, &t, &e)) {
             c->good++;
             c->keyed = c->keyed || t.unique_key != NULL;
@@ -178,7 +178,7 @@ static bool insert_all(struct cli_db *db, struct input *in, int64_t good, struct
     ssize_t len;
     bool ok = true;
     for (int line_no = 1; ok && (len = next_line(in, f)) >= 0; line_no++) {
-        struct line_error e;
+        struct line_error e = {0};
         if (json_line_blank(in->line, (size_t)len) ||
             !json_line_parse(in->line, (size_t)len, line_no, &batch[n], &e))
             continue;
@@ -228,13 +228,13 @@ static int run(const struct cli_db_opts *o, const struct lines_job *job, struct 
         fprintf(stderr,
                 "taskhost: invalid input: %lld of %lld lines of %s are bad; nothing was "
                 "enqueued (fix them, or use --skip-bad to enqueue the good ones)\n",
-                (long long)c.bad, (long long)(c.bad + c.good), in->name);
+                (long long)c.bad, (long long)c.bad + (long long)c.good, in->name);
         return 65;
     }
     print_bad(in, &c, true);
     struct totals t = {0};
     if (c.good > 0) {
-        struct cli_db db;
+        struct cli_db db = {0};
         if (!cli_db_open(o, &db, &err))
             return cli_fail(&err);
         bool ok = (!c.keyed || store_ensure_indexes(&db.store, &err)) &&

@@ -104,7 +104,7 @@ static bool read_when(const struct line_ctx *c, const struct json_member *delay,
     if (delay && at && delay->kind != JSON_NULL && at->kind != JSON_NULL)
         return fail(c, (delay->column > at->column ? delay : at)->key_column,
                     "give \"delay_ms\" or \"run_at\", not both");
-    long long ms;
+    long long ms = 0;
     if (delay && delay->kind != JSON_NULL) {
         if (!read_int(c, delay, 0, DURATION_MAX_MS, &ms))
             return false;
@@ -152,7 +152,7 @@ static bool read_fields(const struct line_ctx *c, const struct json_top *top,
                         struct enqueue_task *t)
 {
     const struct json_member *m;
-    long long n;
+    long long n = 0;
     if ((m = json_member_find(top, "type")) == NULL || m->kind == JSON_NULL)
         return fail(c, 1,
                     "field \"type\" is missing: each line needs the task type, e.g. "

@@ -350,7 +350,7 @@ static bool scan_member(struct scanner *sc, bool top_level)
     skip_ws(sc);
     size_t value_pos = sc->pos;
     int value_line = sc->line, value_col = column_at(sc, value_pos);
-    enum json_kind kind;
+    enum json_kind kind = JSON_NULL;
     if (!scan_value(sc, &kind))
         return false;
     if (top_level)

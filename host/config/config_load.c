@@ -20,15 +20,16 @@ static char *read_file(const char *path, struct error *err)
     size_t len = 0;
     size_t cap = 4096;
     char *text = malloc(cap);
-    while (text != NULL && len < CONFIG_FILE_MAX) {
+    while (text != NULL && len < CONFIG_FILE_MAX && !ferror(f) && !feof(f)) {
+        if (len + 1 == cap) {
+            char *bigger = realloc(text, cap * 2);
+            if (bigger == NULL)
+                free(text);
+            text = bigger;
+            cap *= 2;
+            continue;
+        }
         len += fread(text + len, 1, cap - 1 - len, f);
-        if (ferror(f) || feof(f))
-            break;
-        char *bigger = realloc(text, cap * 2);
-        if (bigger == NULL)
-            free(text);
-        text = bigger;
-        cap *= 2;
     }
     int saved = errno;
     bool failed = ferror(f);

@@ -26,7 +26,7 @@ static const char build_hint[] = "is it a plugin built with taskhost_add_plugin(
 static void printable(const char *s, size_t max, char *buf, size_t len)
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i < max && i + 1 < len; i++)
+    for (; i < max && i + 1 < len && s[i] != '\0'; i++)
         buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
     buf[i] = '\0';
 }

@@ -27,7 +27,7 @@ static bool check_unique_name(const struct plugin_set *set, const struct plugin 
                               struct error *err)
 {
     for (int i = 0; i < set->n; i++)
-        if (strcmp(set->items[i].name, p->name) == 0)
+        if (set->items[i].name != NULL && strcmp(set->items[i].name, p->name) == 0)
             return error_set(err, ERR_PLUGIN,
                              "plugins %s and %s are both named \"%s\"; remove one of the files "
                              "from the plugin directory",

@@ -26,6 +26,13 @@ const char *task_doc_type_name(bson_type_t t)
     }
 }
 
+/* True for a double that is a whole number within the range of int64_t, so that converting
+ * it is defined (NaN, infinities and values like 1e300 are not). */
+static bool is_whole_int64(double x)
+{
+    return x >= -9223372036854775808.0 && x < 9223372036854775808.0 && x == (double)(int64_t)x;
+}
+
 /* Reads an optional integer field in [lo, hi]; sets the problem otherwise. */
 static int read_int(const bson_t *doc, const char *field, int lo, int hi, int def,
                     struct task_doc *d)
@@ -37,8 +44,7 @@ static int read_int(const bson_t *doc, const char *field, int lo, int hi, int de
     int64_t v;
     if (t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64) {
         v = bson_iter_as_int64(&it);
-    } else if (t == BSON_TYPE_DOUBLE &&
-               bson_iter_double(&it) == (double)(int64_t)bson_iter_double(&it)) {
+    } else if (t == BSON_TYPE_DOUBLE && is_whole_int64(bson_iter_double(&it))) {
         v = (int64_t)bson_iter_double(&it);
     } else {
         if (d->problem[0] == '\0')
