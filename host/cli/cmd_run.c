@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/commands.h"
+#include "cli/reload.h"
 #include "cli/signals.h"
 #include "sched/sched.h"
 #include "store/host_record.h"
@@ -16,15 +17,33 @@ static const char USAGE[] =
     "Loads the plugins, connects to MongoDB and claims and runs tasks of the\n"
     "plugins' types until SIGTERM or SIGINT. Then it stops claiming, lets running\n"
     "tasks finish within host.shutdown_grace_ms, hands the others back and exits 0.\n"
-    "A second signal exits at once. Logs go to stderr.\n\n"
+    "A second signal exits at once. SIGHUP reloads the plugin directory: new\n"
+    "plugins are loaded, removed or replaced ones finish their running tasks\n"
+    "first; a broken one is refused and the loaded ones keep running.\n"
+    "Logs go to stderr.\n\n"
     "  -c, --config FILE   the configuration file\n"
     "  -h, --help          this text\n";
 
 struct run_ctx {
+    const char *config_path;
     struct cli_host h;
+    struct plugin_generations gens;
     struct store store;
     struct sched sched;
 };
+
+/* Creates the indexes; a server that refuses (rather than cannot be reached)
+ * only costs speed, so that is a warning, not a reason not to run. */
+static bool ensure_indexes(struct store *s, struct error *err)
+{
+    if (store_ensure_indexes(s, err))
+        return true;
+    if (err->code == ERR_DB_DOWN)
+        return false;
+    log_warn("start", "%s; running without them (claims will scan the collection)", err->msg);
+    error_clear(err);
+    return true;
+}
 
 /* Waits for the server at start-up (a supervisor may start us first), with
  * backoff; gives up only when asked to stop. */
@@ -41,7 +60,7 @@ static bool connect_store(struct run_ctx *r, struct error *err)
     if (!store_open(&r->store, &o, err))
         return false;
     int64_t wait = 500;
-    while (!store_ping(&r->store, err) || !store_ensure_indexes(&r->store, err)) {
+    while (!store_ping(&r->store, err) || !ensure_indexes(&r->store, err)) {
         if (err->code != ERR_DB_DOWN)
             return false;
         log_warn("start", "%s; retrying in %lld ms", err->msg, (long long)wait);
@@ -64,7 +83,7 @@ static bool start(struct run_ctx *r, const char *path, struct error *err)
     if (!connect_store(r, err))
         return false;
     if (!sched_init(&r->sched, &r->h.cfg, &r->store, &r->h.reg, err) ||
-        !sched_start(&r->sched, err))
+        !generations_init(&r->gens, &r->h.reg, err) || !sched_start(&r->sched, err))
         return false;
     log_info("start",
              "taskhost %s as %s: %d plugin(s), %d type(s), max_concurrency %d, "
@@ -86,6 +105,23 @@ static void log_totals(struct sched *s)
              atomic_load(&c->lost));
 }
 
+/* Until a stop signal: reloads on SIGHUP, shuts drained plugins down. */
+static void serve(struct run_ctx *r)
+{
+    for (;;) {
+        enum signal_event ev = signals_wait(1000);
+        if (ev == SIGNAL_STOP)
+            return;
+        if (ev == SIGNAL_RELOAD) {
+            struct error err = {0};
+            if (!generations_reload(&r->gens, r->config_path, &r->sched, &err))
+                log_error("reload", "reload refused, the plugins loaded before keep running: %s",
+                          err.msg);
+        }
+        generations_reap(&r->gens);
+    }
+}
+
 static int stop(struct run_ctx *r)
 {
     int stuck = sched_stop(&r->sched);
@@ -101,6 +137,7 @@ static int stop(struct run_ctx *r)
     }
     sched_destroy(&r->sched);
     store_close(&r->store);
+    generations_free(&r->gens);
     log_info("stop", "stopped cleanly");
     cli_host_free(&r->h);
     return 0;
@@ -116,18 +153,20 @@ int cmd_run(int argc, char **argv)
     struct error err = {0};
     if (r == NULL)
         return error_set(&err, ERR_NOMEM, "out of memory"), cli_fail(&err);
+    r->config_path = path;
     if (!start(r, path, &err)) {
         if (signals_stop_requested())
             err.code = ERR_NONE;
         rc = err.code == ERR_NONE ? 0 : cli_fail(&err);
         if (r->store.pool)
             store_close(&r->store);
+        generations_free(&r->gens);
         cli_host_free(&r->h);
         free(r);
         return rc;
     }
-    const char *why = signals_wait_stop();
-    log_info("stop", "%s received", why);
+    serve(r);
+    log_info("stop", "%s received", signals_stop_name());
     rc = stop(r);
     free(r);
     return rc;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -12,6 +13,7 @@ static sigset_t watched;
 static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 static _Atomic int stop_signal;
+static bool reload_pending; /* under stop_mu */
 
 static void *signal_main(void *arg)
 {
@@ -21,7 +23,11 @@ static void *signal_main(void *arg)
         if (sigwait(&watched, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_warn("signal", "SIGHUP: reloading plugins is not supported yet; ignored");
+            log_info("signal", "SIGHUP: reloading the plugins");
+            pthread_mutex_lock(&stop_mu);
+            reload_pending = true;
+            pthread_cond_broadcast(&stop_cond);
+            pthread_mutex_unlock(&stop_mu);
             continue;
         }
         if (atomic_load(&stop_signal) != 0) {
@@ -56,12 +62,33 @@ bool signals_start(void)
     return true;
 }
 
-const char *signals_wait_stop(void)
+enum signal_event signals_wait(int timeout_ms)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    enum signal_event ev = SIGNAL_NONE;
     pthread_mutex_lock(&stop_mu);
-    while (atomic_load(&stop_signal) == 0)
-        pthread_cond_wait(&stop_cond, &stop_mu);
+    while (atomic_load(&stop_signal) == 0 && !reload_pending)
+        if (pthread_cond_timedwait(&stop_cond, &stop_mu, &ts) != 0)
+            break;
+    if (atomic_load(&stop_signal) != 0) {
+        ev = SIGNAL_STOP;
+    } else if (reload_pending) {
+        ev = SIGNAL_RELOAD;
+        reload_pending = false;
+    }
     pthread_mutex_unlock(&stop_mu);
+    return ev;
+}
+
+const char *signals_stop_name(void)
+{
     return strsignal(atomic_load(&stop_signal));
 }
 

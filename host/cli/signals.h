@@ -1,7 +1,7 @@
 /*
  * Signals for `taskhost run`: SIGTERM and SIGINT ask for a graceful stop; a
  * second one exits at once with 128+signal (leases then expire and other
- * hosts take the tasks over). SIGHUP is logged (reload is not supported yet).
+ * hosts take the tasks over). SIGHUP asks for a reload of the plugins.
  * SIGPIPE is ignored. A dedicated thread takes the signals with sigwait, so
  * no other thread is ever interrupted.
  */
@@ -14,8 +14,14 @@
  * threads inherit the mask) and starts the signal thread. */
 bool signals_start(void);
 
-/* Waits until a stop is requested; returns the signal's name. */
-const char *signals_wait_stop(void);
+enum signal_event { SIGNAL_NONE = 0, SIGNAL_STOP, SIGNAL_RELOAD };
+
+/* Waits up to timeout_ms for a stop or a reload request. A stop stays
+ * requested (it is returned again); a reload is returned once. */
+enum signal_event signals_wait(int timeout_ms);
+
+/* The name of the signal that asked to stop. */
+const char *signals_stop_name(void);
 
 /* Asks for a stop as a signal would (for start-up loops to poll). */
 bool signals_stop_requested(void);

@@ -55,6 +55,38 @@ static bool check_file(const char *path, struct error *err)
     return true;
 }
 
+/* Paths loaded so far, with the inode each was loaded from. dlopen returns
+ * the object already loaded under a path even when the file was replaced
+ * since, so a replaced file is opened through /proc/self/fd/N of a
+ * descriptor that stays open for the life of the process (plugin code is
+ * never unloaded, so the name is never reused). Main thread only. */
+struct loaded_path {
+    char *path;
+    unsigned long long ino;
+};
+static struct loaded_path *loaded;
+static int n_loaded;
+
+static bool replaced_since_loaded(const char *path, unsigned long long ino)
+{
+    for (int i = 0; i < n_loaded; i++)
+        if (strcmp(loaded[i].path, path) == 0 && loaded[i].ino != ino)
+            return true;
+    return false;
+}
+
+static void remember_path(const char *path, unsigned long long ino)
+{
+    struct loaded_path *bigger = realloc(loaded, sizeof *loaded * (size_t)(n_loaded + 1));
+    if (bigger == NULL)
+        return;
+    loaded = bigger;
+    loaded[n_loaded].path = strdup(path);
+    loaded[n_loaded].ino = ino;
+    if (loaded[n_loaded].path != NULL)
+        n_loaded++;
+}
+
 /* dlopen never searches the library path for our plugins: a bare file name
  * gets "./" in front. */
 static void *open_object(const char *path, struct error *err)
@@ -64,6 +96,14 @@ static void *open_object(const char *path, struct error *err)
     if (strchr(path, '/') == NULL) {
         (void)snprintf(local, sizeof local, "./%s", path);
         name = local;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && replaced_since_loaded(path, (unsigned long long)st.st_ino)) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)snprintf(local, sizeof local, "/proc/self/fd/%d", fd);
+            name = local;
+        }
     }
     dlerror();
     void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
@@ -235,6 +275,14 @@ bool plugin_open(const char *path, struct plugin *out, struct error *err)
         goto fail;
     copy_strings(out, path, n_types);
     out->handle = handle;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        out->dev = (unsigned long long)st.st_dev;
+        out->ino = (unsigned long long)st.st_ino;
+        out->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        out->size = (long long)st.st_size;
+        remember_path(path, out->ino);
+    }
     return true;
 fail:
     memset(out, 0, sizeof *out);
@@ -309,4 +357,12 @@ void plugin_close(struct plugin *p)
     free(p->name);
     free(p->version);
     memset(p, 0, sizeof *p); /* the code stays mapped: handle is never closed */
+}
+
+bool plugin_file_unchanged(const struct plugin *p)
+{
+    struct stat st;
+    return stat(p->path, &st) == 0 && (unsigned long long)st.st_dev == p->dev &&
+           (unsigned long long)st.st_ino == p->ino && (long long)st.st_size == p->size &&
+           (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec == p->mtime_ns;
 }

@@ -8,6 +8,7 @@
 #ifndef TASKHOST_PLUGIN_PLUGIN_H
 #define TASKHOST_PLUGIN_PLUGIN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <taskhost/plugin.h>
@@ -28,6 +29,15 @@ struct plugin {
     void *state;               /* what init returned */
     bool initialised;          /* init succeeded; shutdown is owed */
     struct settings *settings; /* the block handed to init (owned) */
+    /* The file's identity when it was loaded: a reload compares it to tell
+     * an unchanged plugin from a replaced one. */
+    unsigned long long dev, ino;
+    long long mtime_ns, size;
+    /* Reload bookkeeping (sched/ and cli/cmd_run.c): attempts in flight, and
+     * whether a reload took the plugin out of service (it is shut down once
+     * no attempt runs). */
+    _Atomic int running;
+    bool retired;
 };
 
 /*
@@ -68,6 +78,9 @@ void plugin_shutdown(struct plugin *p);
 /* plugin_shutdown, then frees what plugin_open allocated and zeroes *p. The
  * code stays mapped. */
 void plugin_close(struct plugin *p);
+
+/* True when the file at p->path is still the one p was loaded from. */
+bool plugin_file_unchanged(const struct plugin *p);
 
 /* All plugins of a directory (files named *.so, in byte order of names). */
 struct plugin_set {

@@ -8,13 +8,15 @@
 #include "sched/backoff.h"
 #include "sched/sched.h"
 #include "store/claim.h"
+#include "store/finish.h"
 #include "store/bury.h"
 #include "store/intake.h"
 
 struct claimer {
     struct sched *s;
-    const char **free_types; /* owned, n_types entries */
-    int64_t idle_ms;         /* current idle wait */
+    const char **free_types; /* owned, `capacity` entries */
+    int capacity;
+    int64_t idle_ms; /* current idle wait */
     int64_t next_intake_mono;
     int64_t next_bury_mono;
     bool db_down;
@@ -27,20 +29,45 @@ static void intake(struct claimer *c)
         return;
     c->next_intake_mono = clock_mono_ms() + s->cfg->poll_interval_ms;
     struct error err = {0};
-    int n = store_intake(s->store, s->types, s->n_types, &err);
+    const char **types;
+    int n_types = sched_copy_types(s, &types);
+    if (n_types < 0)
+        return;
+    int n = store_intake(s->store, types, n_types, &err);
     if (n > 0)
         log_info("intake", "took in %d new task(s) inserted without a state", n);
-    if (clock_mono_ms() < c->next_bury_mono)
+    if (clock_mono_ms() < c->next_bury_mono) {
+        free(types);
         return;
+    }
     /* Malformed documents are rare: look for them every 10 poll intervals. */
     c->next_bury_mono = clock_mono_ms() + 10 * s->cfg->poll_interval_ms;
-    n = store_bury_malformed(s->store, s->types, s->n_types, s->cfg->host_id, server_clock_now_ms(),
+    n = store_bury_malformed(s->store, types, n_types, s->cfg->host_id, server_clock_now_ms(),
                              &err);
     if (n > 0)
         log_warn("intake",
                  "marked %d malformed task document(s) dead (errors[].kind = "
                  "\"malformed\" says why)",
                  n);
+    free(types);
+}
+
+/* Gives a claimed task straight back (state queued, attempt not counted):
+ * a reload removed its type between the claim and now. */
+static void hand_back(struct claimer *c, struct claim *cl)
+{
+    struct finish f = {.kind = FINISH_RELEASE,
+                       .attempts = -1,
+                       .host_deaths = -1,
+                       .run_at_ms = server_clock_now_ms(),
+                       .now_ms = server_clock_now_ms()};
+    struct error err = {0};
+    if (store_finish(c->s->store, &cl->doc.id, &cl->token, &f, &err) < 0)
+        log_msg(LOG_WARN, "claim", cl->doc.id_str,
+                "could not hand back a task whose plugin was just removed (%s); its lease "
+                "will expire",
+                err.msg);
+    claim_destroy(cl);
 }
 
 /* Hands a claimed task to a worker. */
@@ -48,12 +75,12 @@ static void dispatch(struct claimer *c, struct claim *cl)
 {
     struct sched *s = c->s;
     const char *type = cl->doc.type;
-    struct plugin *p = registry_find(s->reg, type);
-    if (!slots_acquire(&s->slots, type) || p == NULL) {
-        /* Cannot happen: the claim asked only for types with a free slot. */
-        log_error("claim", "internal error: no slot for claimed task %s of type %s", cl->doc.id_str,
-                  type);
-        abort();
+    struct plugin *p = sched_take_plugin(s, type);
+    if (p == NULL || !slots_acquire(&s->slots, type)) {
+        if (p != NULL)
+            atomic_fetch_sub(&p->running, 1);
+        hand_back(c, cl);
+        return;
     }
     int max_retries =
         cl->doc.max_retries >= 0 ? cl->doc.max_retries : config_type_max_retries(s->cfg, type);
@@ -76,6 +103,16 @@ static void step(struct claimer *c)
 {
     struct sched *s = c->s;
     uint64_t gen;
+    int cap = slots_capacity(&s->slots);
+    if (cap > c->capacity) { /* a reload added types */
+        const char **bigger = realloc(c->free_types, sizeof *bigger * (size_t)cap);
+        if (bigger == NULL) {
+            sched_sleep(s, 100);
+            return;
+        }
+        c->free_types = bigger;
+        c->capacity = cap;
+    }
     int n = slots_free_types(&s->slots, c->free_types, &gen);
     if (n == 0) {
         slots_wait(&s->slots, gen, s->cfg->poll_interval_ms);
@@ -109,7 +146,8 @@ static void step(struct claimer *c)
 void *claimer_main(void *arg)
 {
     struct claimer c = {.s = arg};
-    c.free_types = calloc((size_t)c.s->n_types + 1, sizeof *c.free_types);
+    c.capacity = slots_capacity(&c.s->slots);
+    c.free_types = calloc((size_t)c.capacity + 1, sizeof *c.free_types);
     if (c.free_types == NULL)
         abort();
     while (sched_phase(c.s) == SCHED_RUNNING)

@@ -15,13 +15,15 @@
 static void beat_host_record(struct sched *s, bool *db_down)
 {
     const struct config *c = s->cfg;
+    const char **types = NULL;
+    int n_types = sched_copy_types(s, &types);
     struct host_info h = {
         .host_id = c->host_id,
         .hostname = s->hostname,
         .pid = (int)getpid(),
         .version = TASKHOST_VERSION,
-        .types = s->types,
-        .n_types = s->n_types,
+        .types = types,
+        .n_types = n_types > 0 ? n_types : 0,
         .max_concurrency = c->max_concurrency,
         .running = slots_running(&s->slots),
         .heartbeat_ms = c->heartbeat_ms,
@@ -30,6 +32,7 @@ static void beat_host_record(struct sched *s, bool *db_down)
     };
     struct error err = {0};
     bool ok = store_host_beat(s->store, &h, &err);
+    free(types);
     if (!ok && !*db_down)
         log_warn("heartbeat", "%s", err.msg);
     if (ok && *db_down)

@@ -37,6 +37,7 @@ static void *worker_main(void *arg)
     while ((a = take(p)) != NULL) {
         attempt_run(p->sched, a);
         slots_release(&p->sched->slots, a->claim.doc.type);
+        atomic_fetch_sub(&a->plugin->running, 1);
         attempt_free(a);
         pthread_mutex_lock(&p->mu);
         p->busy--;

@@ -10,15 +10,36 @@
 #include "sched/claimer.h"
 #include "sched/heartbeat.h"
 
-static bool collect_types(struct sched *s, struct error *err)
+/* Copies reg into s->reg and s->types (under reg_mu when the threads run). */
+static bool copy_registry(struct sched *s, const struct registry *reg, struct error *err)
 {
-    s->types = calloc((size_t)s->reg->n + 1, sizeof *s->types);
-    if (s->types == NULL)
+    struct registry_entry *entries = calloc((size_t)reg->n + 1, sizeof *entries);
+    const char **types = calloc((size_t)reg->n + 1, sizeof *types);
+    if (entries == NULL || types == NULL) {
+        free(entries);
+        free(types);
         return error_set(err, ERR_NOMEM, "out of memory");
-    for (int i = 0; i < s->reg->n; i++)
-        s->types[i] = s->reg->entries[i].type;
-    s->n_types = s->reg->n;
+    }
+    for (int i = 0; i < reg->n; i++) {
+        entries[i] = reg->entries[i];
+        types[i] = reg->entries[i].type;
+    }
+    free(s->reg.entries);
+    free(s->types);
+    s->reg.entries = entries;
+    s->reg.n = reg->n;
+    s->types = types;
+    s->n_types = reg->n;
     return true;
+}
+
+/* The concurrency limit of each type of s->types (caller frees). */
+static int *type_limits(const struct sched *s)
+{
+    int *limits = calloc((size_t)s->n_types + 1, sizeof *limits);
+    for (int i = 0; limits && i < s->n_types; i++)
+        limits[i] = config_type_concurrency(s->cfg, s->types[i]);
+    return limits;
 }
 
 bool sched_init(struct sched *s, const struct config *cfg, struct store *store,
@@ -27,18 +48,16 @@ bool sched_init(struct sched *s, const struct config *cfg, struct store *store,
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
     s->store = store;
-    s->reg = reg;
-    if (!collect_types(s, err))
+    pthread_mutex_init(&s->reg_mu, NULL);
+    if (!copy_registry(s, reg, err))
         return false;
     if (s->n_types == 0)
         return error_set(err, ERR_PLUGIN,
                          "no task types to run: the plugin directory %s has no plugins",
                          cfg->plugin_dir);
-    int *limits = calloc((size_t)s->n_types, sizeof *limits);
+    int *limits = type_limits(s);
     if (limits == NULL)
         return error_set(err, ERR_NOMEM, "out of memory");
-    for (int i = 0; i < s->n_types; i++)
-        limits[i] = config_type_concurrency(cfg, s->types[i]);
     slots_init(&s->slots, cfg->max_concurrency, s->types, limits, s->n_types);
     free(limits);
     running_init(&s->running);
@@ -52,6 +71,39 @@ bool sched_init(struct sched *s, const struct config *cfg, struct store *store,
         strcpy(s->hostname, "unknown");
     s->started_at_ms = clock_wall_ms();
     return true;
+}
+
+bool sched_set_registry(struct sched *s, const struct registry *reg, struct error *err)
+{
+    pthread_mutex_lock(&s->reg_mu);
+    bool ok = copy_registry(s, reg, err);
+    int *limits = ok ? type_limits(s) : NULL;
+    if (ok && (limits == NULL || !slots_set_types(&s->slots, s->types, limits, s->n_types)))
+        ok = error_set(err, ERR_NOMEM, "out of memory");
+    pthread_mutex_unlock(&s->reg_mu);
+    free(limits);
+    return ok;
+}
+
+struct plugin *sched_take_plugin(struct sched *s, const char *type)
+{
+    pthread_mutex_lock(&s->reg_mu);
+    struct plugin *p = registry_find(&s->reg, type);
+    if (p != NULL)
+        atomic_fetch_add(&p->running, 1);
+    pthread_mutex_unlock(&s->reg_mu);
+    return p;
+}
+
+int sched_copy_types(struct sched *s, const char ***out)
+{
+    pthread_mutex_lock(&s->reg_mu);
+    int n = s->n_types;
+    *out = calloc((size_t)n + 1, sizeof **out);
+    if (*out != NULL)
+        memcpy(*out, s->types, sizeof **out * (size_t)n);
+    pthread_mutex_unlock(&s->reg_mu);
+    return *out != NULL ? n : -1;
 }
 
 bool sched_start(struct sched *s, struct error *err)
@@ -150,5 +202,7 @@ void sched_destroy(struct sched *s)
     pthread_mutex_destroy(&s->wake_mu);
     pthread_cond_destroy(&s->wake);
     free(s->types);
+    free(s->reg.entries);
+    pthread_mutex_destroy(&s->reg_mu);
     memset(s, 0, sizeof *s);
 }

@@ -45,10 +45,13 @@ struct sched_counters {
 };
 
 struct sched {
-    const struct config *cfg;   /* borrowed */
-    struct store *store;        /* borrowed */
-    const struct registry *reg; /* borrowed */
-    const char **types;         /* every type the host runs (owned array, borrowed strings) */
+    const struct config *cfg; /* borrowed */
+    struct store *store;      /* borrowed */
+    /* What runs which type: replaced by a reload (sched_set_registry). The
+     * plugins are borrowed; the entries, types and this lock are owned. */
+    pthread_mutex_t reg_mu;
+    struct registry reg;
+    const char **types; /* every type the host runs now (borrowed strings) */
     int n_types;
     char hostname[256];
     int64_t started_at_ms;
@@ -65,7 +68,8 @@ struct sched {
     struct sched_counters counters;
 };
 
-/* Prepares the scheduler for the types of `reg` (borrowed for its life). */
+/* Prepares the scheduler for the types of `reg` (copied; its plugins are
+ * borrowed and must outlive the scheduler). */
 bool sched_init(struct sched *s, const struct config *cfg, struct store *store,
                 const struct registry *reg, struct error *err);
 
@@ -79,6 +83,21 @@ bool sched_start(struct sched *s, struct error *err);
  * left behind; the process must exit without shutting plugins down).
  */
 int sched_stop(struct sched *s);
+
+/*
+ * A reload: from now on claims are for the types of `reg` (copied; plugins
+ * borrowed), run by its plugins. Attempts in flight finish with the plugin
+ * they started with. Types no longer in `reg` are not claimed any more.
+ */
+bool sched_set_registry(struct sched *s, const struct registry *reg, struct error *err);
+
+/* The plugin that runs `type` now, with its running count raised (the
+ * caller lowers it when the attempt ends), or NULL. */
+struct plugin *sched_take_plugin(struct sched *s, const char *type);
+
+/* A copy of the types the host runs now (caller frees the array; the
+ * strings are borrowed). Returns the count, -1 when out of memory. */
+int sched_copy_types(struct sched *s, const char ***out);
 
 /* Frees what sched_init allocated (after sched_stop returned 0). */
 void sched_destroy(struct sched *s);

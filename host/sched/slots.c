@@ -19,6 +19,7 @@ void slots_init(struct slots *s, int limit, const char *const *types, const int 
     for (int i = 0; i < n; i++) {
         s->types[i].type = types[i];
         s->types[i].limit = limits ? limits[i] : 0;
+        s->types[i].open = true;
     }
 }
 
@@ -40,7 +41,42 @@ static struct slot_type *find(struct slots *s, const char *type)
 
 static bool has_room(const struct slots *s, const struct slot_type *t)
 {
-    return s->running < s->limit && (t->limit == 0 || t->running < t->limit);
+    return t->open && s->running < s->limit && (t->limit == 0 || t->running < t->limit);
+}
+
+bool slots_set_types(struct slots *s, const char *const *types, const int *limits, int n)
+{
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->n_types; i++)
+        s->types[i].open = false;
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        struct slot_type *t = find(s, types[i]);
+        if (t == NULL) {
+            struct slot_type *bigger = realloc(s->types, sizeof *bigger * (size_t)(s->n_types + 1));
+            ok = bigger != NULL;
+            if (!ok)
+                break;
+            s->types = bigger;
+            t = &s->types[s->n_types++];
+            t->running = 0;
+        }
+        t->type = types[i]; /* the new plugin's copy of the name */
+        t->limit = limits ? limits[i] : 0;
+        t->open = true;
+    }
+    s->generation++;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int slots_capacity(struct slots *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int n = s->n_types;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 int slots_free_types(struct slots *s, const char **out, uint64_t *generation)

@@ -15,6 +15,7 @@ struct slot_type {
     const char *type; /* borrowed */
     int limit;        /* 0: only the host's limit applies */
     int running;
+    bool open; /* claimable; false once a reload removed its plugin */
 };
 
 struct slots {
@@ -31,7 +32,15 @@ struct slots {
 void slots_init(struct slots *s, int limit, const char *const *types, const int *limits, int n);
 void slots_destroy(struct slots *s);
 
-/* Fills out (capacity n_types) with the types that have a free slot now;
+/* Makes exactly these types claimable (adding new ones, with their limits);
+ * other known types close but keep counting their running tasks. */
+bool slots_set_types(struct slots *s, const char *const *types, const int *limits, int n);
+
+/* How many types are known (open or closed): the capacity slots_free_types
+ * needs. */
+int slots_capacity(struct slots *s);
+
+/* Fills out (capacity slots_capacity()) with the open types that have a free slot now;
  * returns how many (0 when the host is full). *generation receives the
  * state's generation, for slots_wait. */
 int slots_free_types(struct slots *s, const char **out, uint64_t *generation);

@@ -105,11 +105,28 @@ static void read_strings(const bson_t *doc, struct task_doc *d)
                  task_doc_type_name(bson_iter_type(&it)));
 }
 
+/* False for an _id that is a document or an array too short to hold even an empty one:
+ * bson_validate lets an embedded length of 0 pass, and copying such a value gives a NULL
+ * buffer that libbson later aborts on. (No server sends one; the fuzzer made it.) */
+static bool usable_id(const bson_iter_t *it)
+{
+    uint32_t len = 0;
+    const uint8_t *data = NULL;
+    if (BSON_ITER_HOLDS_DOCUMENT(it))
+        bson_iter_document(it, &len, &data);
+    else if (BSON_ITER_HOLDS_ARRAY(it))
+        bson_iter_array(it, &len, &data);
+    else
+        return true;
+    bson_t probe;
+    return data != NULL && bson_init_static(&probe, data, len);
+}
+
 bool task_doc_decode(const bson_t *doc, struct task_doc *d)
 {
     memset(d, 0, sizeof *d);
     bson_iter_t it;
-    if (!bson_iter_init_find(&it, doc, TD_ID))
+    if (!bson_iter_init_find(&it, doc, TD_ID) || !usable_id(&it))
         return false;
     bson_value_copy(bson_iter_value(&it), &d->id);
     task_render_id(&d->id, d->id_str, sizeof d->id_str);

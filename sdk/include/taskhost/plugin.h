@@ -93,7 +93,8 @@ typedef enum th_cancel_reason {
      * is handed back and this attempt is not counted. */
     TH_CANCEL_SHUTDOWN = 2,
     /* The task ran longer than its type's timeout: stop, the attempt counts
-     * as a failure and is retried. */
+     * as a failure and is retried (unless run() still returns TH_DONE: work
+     * that completed is recorded as done). */
     TH_CANCEL_TIMEOUT = 3,
     /* An operator cancelled the task: stop, it will not run again. */
     TH_CANCEL_REQUESTED = 4
