@@ -24,6 +24,21 @@ if(TASKHOST_SANITIZE)
   add_link_options(${_san})
 endif()
 
+# TASKHOST_FUZZ: everything (taskhost_core included) is instrumented for libFuzzer's coverage
+# and checked by ASan+UBSan; only the fuzz targets of tests/fuzz link libFuzzer itself.
+if(TASKHOST_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "TASKHOST_FUZZ needs clang (libFuzzer), not ${CMAKE_C_COMPILER_ID}: "
+                        "cmake -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ ...")
+  endif()
+  if(TASKHOST_SANITIZE)
+    message(FATAL_ERROR "TASKHOST_FUZZ brings its own sanitizers: leave TASKHOST_SANITIZE empty")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+                      -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 if(TASKHOST_COVERAGE)
   add_compile_options(--coverage -O0 -g)
   add_link_options(--coverage)

@@ -6,8 +6,8 @@
 
 int main(int argc, char **argv)
 {
+    driver_log_install(); /* first: mongoc_init may already log */
     mongoc_init();
-    driver_log_install();
     int status = cli_main(argc, argv);
     mongoc_cleanup();
     return status;

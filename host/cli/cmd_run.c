@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "cli/commands.h"
 #include "cli/reload.h"
+#include "cli/sd_notify.h"
 #include "cli/signals.h"
 #include "sched/sched.h"
 #include "store/host_record.h"
@@ -80,6 +81,7 @@ static bool start(struct run_ctx *r, const char *path, struct error *err)
         return false;
     if (!signals_start())
         return error_set(err, ERR_INTERNAL, "could not set up signal handling");
+    sd_notify_sendf("READY=1\nSTATUS=%d plugin(s) loaded; connecting to MongoDB", r->h.set.n);
     if (!connect_store(r, err))
         return false;
     if (!sched_init(&r->sched, &r->h.cfg, &r->store, &r->h.reg, err) ||
@@ -91,6 +93,7 @@ static bool start(struct run_ctx *r, const char *path, struct error *err)
              TASKHOST_VERSION, r->h.cfg.host_id, r->h.set.n, r->h.reg.n, r->h.cfg.max_concurrency,
              (long long)r->h.cfg.lease_ms, r->store.uri_redacted, r->h.cfg.database,
              r->h.cfg.collection);
+    sd_notify_sendf("STATUS=claiming tasks of %d type(s)", r->h.reg.n);
     return true;
 }
 
@@ -114,9 +117,11 @@ static void serve(struct run_ctx *r)
             return;
         if (ev == SIGNAL_RELOAD) {
             struct error err = {0};
+            sd_notify_send("RELOADING=1");
             if (!generations_reload(&r->gens, r->config_path, &r->sched, &err))
                 log_error("reload", "reload refused, the plugins loaded before keep running: %s",
                           err.msg);
+            sd_notify_send("READY=1");
         }
         generations_reap(&r->gens);
     }
@@ -154,6 +159,10 @@ int cmd_run(int argc, char **argv)
     if (r == NULL)
         return error_set(&err, ERR_NOMEM, "out of memory"), cli_fail(&err);
     r->config_path = path;
+    if (!signals_block()) {
+        free(r);
+        return error_set(&err, ERR_INTERNAL, "could not block signals"), cli_fail(&err);
+    }
     if (!start(r, path, &err)) {
         if (signals_stop_requested())
             err.code = ERR_NONE;
@@ -166,6 +175,7 @@ int cmd_run(int argc, char **argv)
         return rc;
     }
     serve(r);
+    sd_notify_send("STOPPING=1");
     log_info("stop", "%s received", signals_stop_name());
     rc = stop(r);
     free(r);

@@ -6,17 +6,17 @@
 #include "base/log.h"
 #include "plugin/host_api.h"
 
+/* Copies the entries (one per type; plugins borrowed). */
 static bool copy_registry(struct registry *dst, const struct registry *src, struct error *err)
 {
-    struct registry r = {0};
-    for (int i = 0; i < src->n; i++) {
-        if (!registry_add(&r, src->entries[i].plugin, err)) {
-            registry_free(&r);
-            return false;
-        }
-    }
+    struct registry_entry *entries = calloc((size_t)src->n + 1, sizeof *entries);
+    if (entries == NULL)
+        return error_set(err, ERR_NOMEM, "out of memory");
+    if (src->n > 0)
+        memcpy(entries, src->entries, sizeof *entries * (size_t)src->n);
     registry_free(dst);
-    *dst = r;
+    dst->entries = entries;
+    dst->n = src->n;
     return true;
 }
 

@@ -46,15 +46,18 @@ static void *signal_main(void *arg)
     return NULL;
 }
 
-bool signals_start(void)
+bool signals_block(void)
 {
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&watched);
     sigaddset(&watched, SIGTERM);
     sigaddset(&watched, SIGINT);
     sigaddset(&watched, SIGHUP);
-    if (pthread_sigmask(SIG_BLOCK, &watched, NULL) != 0)
-        return false;
+    return pthread_sigmask(SIG_BLOCK, &watched, NULL) == 0;
+}
+
+bool signals_start(void)
+{
     pthread_t t;
     if (pthread_create(&t, NULL, signal_main, NULL) != 0)
         return false;

@@ -10,8 +10,12 @@
 
 #include <stdbool.h>
 
-/* Blocks the signals in the calling thread (call before any thread starts:
- * threads inherit the mask) and starts the signal thread. */
+/* Blocks the signals in the calling thread (call first thing: threads
+ * inherit the mask, and a signal that arrives before signals_start waits
+ * for it instead of killing the process). */
+bool signals_block(void);
+
+/* Starts the thread that takes the blocked signals. */
 bool signals_start(void);
 
 enum signal_event { SIGNAL_NONE = 0, SIGNAL_STOP, SIGNAL_RELOAD };

@@ -92,7 +92,11 @@ void outcome_decide(const struct outcome_input *in, struct finish *f, char *msg,
 static int record_once(struct sched *s, struct attempt *a, struct finish *f, struct error *err)
 {
     f->now_ms = f->now_ms ? f->now_ms : server_clock_now_ms();
-    return store_finish(s->store, &a->claim.doc.id, &a->claim.token, f, err);
+    f->replace_errors = a->claim.doc.errors_malformed;
+    int rc = store_finish(s->store, &a->claim.doc.id, &a->claim.token, f, err);
+    if (rc == 1 && f->error_message != NULL)
+        a->claim.doc.errors_malformed = false; /* it is a list now */
+    return rc;
 }
 
 int outcome_record(struct sched *s, struct attempt *a, struct finish *f)

@@ -88,14 +88,14 @@ static void append_alternative(bson_t *or_array, uint32_t i, enum type_alt what,
  * "type one of ours" when t is not NULL. */
 static void append_untyped_or(bson_t *f, const struct pass_types *t)
 {
-    bson_t or ;
+    bson_t alts;
     uint32_t i = 0;
-    bson_append_array_begin(f, "$or", -1, & or);
+    bson_append_array_begin(f, "$or", -1, &alts);
     if (t != NULL)
-        append_alternative(& or, i++, ALT_OURS, t);
-    append_alternative(& or, i++, ALT_NOT_STRING, NULL);
-    append_alternative(& or, i++, ALT_ARRAY, NULL);
-    bson_append_array_end(f, & or);
+        append_alternative(&alts, i++, ALT_OURS, t);
+    append_alternative(&alts, i++, ALT_NOT_STRING, NULL);
+    append_alternative(&alts, i++, ALT_ARRAY, NULL);
+    bson_append_array_end(f, &alts);
 }
 
 static void append_error_entry(bson_t *parent, const char *key, const char *host_id, int64_t now_ms,

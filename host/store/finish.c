@@ -18,6 +18,8 @@ static const char *state_of(enum finish_kind k)
     return NULL;
 }
 
+static void append_entry(bson_t *parent, const char *key, const struct finish *f);
+
 static void append_set(bson_t *u, const struct finish *f)
 {
     bson_t set;
@@ -43,23 +45,36 @@ static void append_set(bson_t *u, const struct finish *f)
         store_append_date(&set, TD_CREATED_AT, f->created_at_ms);
     if (f->set_priority)
         BSON_APPEND_INT32(&set, TD_PRIORITY, 0);
+    if (f->error_message != NULL && f->replace_errors) {
+        bson_t list;
+        bson_append_array_begin(&set, TD_ERRORS, -1, &list);
+        append_entry(&list, "0", f);
+        bson_append_array_end(&set, &list);
+    }
     bson_append_document_end(u, &set);
 }
 
 static void append_error(bson_t *u, const struct finish *f)
 {
-    if (f->error_message == NULL)
-        return;
-    bson_t push, e;
+    if (f->error_message == NULL || f->replace_errors)
+        return; /* replace_errors: written by append_set */
+    bson_t push;
     bson_append_document_begin(u, "$push", -1, &push);
-    bson_append_document_begin(&push, TD_ERRORS, -1, &e);
+    append_entry(&push, TD_ERRORS, f);
+    bson_append_document_end(u, &push);
+}
+
+/* One entry of `errors`, under key. */
+static void append_entry(bson_t *parent, const char *key, const struct finish *f)
+{
+    bson_t e;
+    bson_append_document_begin(parent, key, -1, &e);
     BSON_APPEND_INT32(&e, "attempt", f->error_attempt);
     store_append_date(&e, "at", f->now_ms);
     BSON_APPEND_UTF8(&e, "host", f->host_id ? f->host_id : "");
     BSON_APPEND_UTF8(&e, "kind", f->error_kind ? f->error_kind : "failed");
     BSON_APPEND_UTF8(&e, "message", f->error_message);
-    bson_append_document_end(&push, &e);
-    bson_append_document_end(u, &push);
+    bson_append_document_end(parent, &e);
 }
 
 static bool is_final(enum finish_kind k)

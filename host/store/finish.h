@@ -37,6 +37,9 @@ struct finish {
      * would have set (created_at, from this value when not 0; priority 0). */
     int64_t created_at_ms;
     bool set_priority;
+    /* `errors` is not an array: replace it with a list holding the new
+     * entry (appending to it would fail). */
+    bool replace_errors;
 };
 
 /* Returns 1 when recorded, 0 when the lease was lost (nothing changed), -1

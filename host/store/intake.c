@@ -24,6 +24,16 @@ static void append_new_filter(bson_t *f, const char *const *types, int n, const 
         bson_append_document_begin(f, missing, -1, &sub);
         BSON_APPEND_BOOL(&sub, "$exists", false);
         bson_append_document_end(f, &sub);
+    } else if (missing) {
+        /* The state goes last, and only to tasks that have every field the
+         * earlier steps fill: a task inserted while they ran stays new until
+         * the next intake instead of becoming queued without a run_at. */
+        static const char *const filled[] = {TD_PRIORITY, TD_ATTEMPTS, TD_RUN_AT, TD_CREATED_AT};
+        for (size_t i = 0; i < sizeof filled / sizeof filled[0]; i++) {
+            bson_append_document_begin(f, filled[i], -1, &sub);
+            BSON_APPEND_BOOL(&sub, "$exists", true);
+            bson_append_document_end(f, &sub);
+        }
     }
 }
 

@@ -99,8 +99,8 @@ static void read_strings(const bson_t *doc, struct task_doc *d)
     d->has_priority = bson_iter_init_find(&it, doc, TD_PRIORITY);
     if (bson_iter_init_find(&it, doc, TD_CANCEL_REQUESTED))
         d->cancel_requested = bson_iter_as_bool(&it);
-    if (bson_iter_init_find(&it, doc, TD_ERRORS) && !BSON_ITER_HOLDS_ARRAY(&it) &&
-        d->problem[0] == '\0')
+    d->errors_malformed = bson_iter_init_find(&it, doc, TD_ERRORS) && !BSON_ITER_HOLDS_ARRAY(&it);
+    if (d->errors_malformed && d->problem[0] == '\0')
         snprintf(d->problem, sizeof d->problem, "field \"errors\" must be an array, found %s",
                  task_doc_type_name(bson_iter_type(&it)));
 }

@@ -62,6 +62,7 @@ struct task_doc {
     bool cancel_requested;
     bool has_created_at; /* false for some tasks inserted by hand */
     bool has_priority;
+    bool errors_malformed; /* `errors` exists and is not an array */
     /* Non-empty when the document is malformed: why, in words an operator
      * understands. Such a task is marked dead with this message. */
     char problem[512];

@@ -130,8 +130,8 @@ static void do_skew(struct fault *f)
     f->slot = wait_host(true);
     f->skew = (enum skew)(1 + inj.next_skew++ % (SKEW_KINDS - 1));
     f->t0 = chaos_wall_ms();
-    f->ok = f->slot >= 0 && fleet_restart_with(f->slot, f->skew, 30000, f->label, f->new_label,
-                                               sizeof f->label);
+    f->ok = f->slot >= 0 &&
+            fleet_restart_with(f->slot, f->skew, 30000, f->label, f->new_label, sizeof f->label);
     f->t1 = chaos_wall_ms();
 }
 

@@ -9,8 +9,8 @@
  *   db_restart  the test server stopped cleanly and started again (ts_server_restart)
  *   db_outage   the test server stopped for longer than a lease, then started again
  *   skew        the host restarted gracefully (SIGTERM) with its clock 30 minutes off
- *               (libfaketime), ahead or behind, with CLOCK_MONOTONIC faked or not; it keeps
- *               that clock (across later restarts) until the end or its next skew fault
+ *               (libfaketime), ahead and behind in turn; it keeps that clock (across later
+ *               restarts) until the end or its next skew fault
  */
 #ifndef TASKHOST_CHAOS_FAULTS_H
 #define TASKHOST_CHAOS_FAULTS_H

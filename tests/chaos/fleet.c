@@ -10,7 +10,8 @@
 #include "util.h"
 
 #define RESTART_DELAY_MS    500
-#define MAX_UNEXPECTED      20 /* a slot whose host keeps dying by itself is given up */
+#define FAKETIME_VAR        512 /* room for one NAME=value of the faketime environment */
+#define MAX_UNEXPECTED      20  /* a slot whose host keeps dying by itself is given up */
 #define RECORD_PLUGIN_DIR_S TS_TEST_PLUGIN_DIR "/record"
 
 struct slot {
@@ -38,9 +39,7 @@ const char *skew_name(enum skew s)
     switch (s) {
     case SKEW_NONE: return "none";
     case SKEW_AHEAD: return "+30m";
-    case SKEW_BEHIND_REAL_MONO: return "-30m(real-monotonic)";
     case SKEW_BEHIND: return "-30m";
-    case SKEW_AHEAD_REAL_MONO: return "+30m(real-monotonic)";
     case SKEW_KINDS: break;
     }
     return "?";
@@ -58,7 +57,7 @@ static char *write_config(const char *label, int slot)
         .host_id = label,
         .connect_timeout_ms = 2000,
         .max_concurrency = opts.max_concurrency,
-        .poll_interval_ms = 100,
+        .poll_interval_ms = 250,
         .lease_ms = opts.lease_ms,
         .heartbeat_ms = opts.heartbeat_ms,
         .shutdown_grace_ms = 2000,
@@ -76,10 +75,11 @@ static char *write_config(const char *label, int slot)
     return path;
 }
 
-/* argv for the host: [ip netns exec NS] env -u TASKHOST_MONGODB_URI [faketime vars] taskhost
- * run -c CONFIG. The strings live in buf (freed by the caller after spawning). */
+/* argv for the host: [ip netns exec NS] env -u TASKHOST_MONGODB_URI [LD_PRELOAD=libfaketime
+ * FAKETIME=... ASAN_OPTIONS=...] taskhost run -c CONFIG. The faketime strings are written
+ * into faketime. */
 static int build_argv(const struct slot *s, const char *config, const char *argv[16],
-                      char faketime[3][160])
+                      char faketime[3][FAKETIME_VAR])
 {
     int n = 0;
     if (opts.ns[s->idx]) {
@@ -92,11 +92,12 @@ static int build_argv(const struct slot *s, const char *config, const char *argv
     argv[n++] = "-u";
     argv[n++] = "TASKHOST_MONGODB_URI";
     if (s->skew != SKEW_NONE && opts.faketime_lib) {
-        bool ahead = s->skew == SKEW_AHEAD || s->skew == SKEW_AHEAD_REAL_MONO;
-        bool real_mono = s->skew == SKEW_BEHIND_REAL_MONO || s->skew == SKEW_AHEAD_REAL_MONO;
-        snprintf(faketime[0], 160, "LD_PRELOAD=%s", opts.faketime_lib);
-        snprintf(faketime[1], 160, "FAKETIME=%s", ahead ? "+30m" : "-30m");
-        snprintf(faketime[2], 160, "FAKETIME_DONT_FAKE_MONOTONIC=%d", real_mono ? 1 : 0);
+        /* an ASan build refuses to start when another library is preloaded before it */
+        const char *asan = getenv("ASAN_OPTIONS");
+        snprintf(faketime[0], FAKETIME_VAR, "LD_PRELOAD=%s", opts.faketime_lib);
+        snprintf(faketime[1], FAKETIME_VAR, "FAKETIME=%s", s->skew == SKEW_AHEAD ? "+30m" : "-30m");
+        snprintf(faketime[2], FAKETIME_VAR, "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
+                 asan ? asan : "", asan && *asan ? ":" : "");
         argv[n++] = faketime[0];
         argv[n++] = faketime[1];
         argv[n++] = faketime[2];
@@ -109,12 +110,13 @@ static int build_argv(const struct slot *s, const char *config, const char *argv
     return n;
 }
 
-static void append_marker(const char *log, const char *fmt, const char *label, const char *skew)
+/* Appends "=== chaos: incarnation LABEL WHAT" to the host's log. */
+static void append_marker(const char *log, const char *label, const char *what)
 {
     FILE *f = fopen(log, "a");
     if (f == NULL)
         return;
-    fprintf(f, fmt, label, skew);
+    fprintf(f, "=== chaos: incarnation %s %s\n", label, what);
     fclose(f);
 }
 
@@ -134,10 +136,11 @@ static void start_incarnation(struct slot *s)
     inc->end = END_RUNNING;
     char *config = write_config(inc->label, s->idx);
     const char *argv[16];
-    char faketime[3][160];
+    char faketime[3][FAKETIME_VAR];
     build_argv(s, config, argv, faketime);
-    append_marker(s->log, "=== chaos: incarnation %s starts (clock %s)\n", inc->label,
-                  skew_name(s->skew));
+    char what[64];
+    snprintf(what, sizeof what, "starts (clock %s)", skew_name(s->skew));
+    append_marker(s->log, inc->label, what);
     inc->started_ms = chaos_wall_ms();
     s->pid = ts_spawn(argv, s->log);
     free(config);
@@ -159,8 +162,8 @@ static void record_exit(struct slot *s, int status)
         chaos_note("UNEXPECTED: host %s exited by itself with status %d (log %s)", inc->label,
                    status, s->log);
     }
-    append_marker(s->log, "=== chaos: incarnation %s ended (%s)\n", inc->label,
-                  s->planned == END_UNEXPECTED ? "by itself" : "by the driver");
+    append_marker(s->log, inc->label,
+                  s->planned == END_UNEXPECTED ? "ended by itself" : "ended by the driver");
     s->pid = 0;
     s->current = -1;
     pthread_cond_broadcast(&changed);
@@ -274,8 +277,8 @@ static bool wait_changed(int64_t deadline_ms)
     return true;
 }
 
-bool fleet_restart_with(int slot, enum skew skew, int timeout_ms, char *old_label,
-                        char *new_label, size_t len)
+bool fleet_restart_with(int slot, enum skew skew, int timeout_ms, char *old_label, char *new_label,
+                        size_t len)
 {
     struct slot *s = &slots[slot];
     int64_t deadline = chaos_wall_ms() + timeout_ms;

@@ -56,8 +56,10 @@ static bool subnet_used(int a, int b)
     for (struct ifaddrs *it = list; it && !used; it = it->ifa_next) {
         if (it->ifa_addr == NULL || it->ifa_addr->sa_family != AF_INET)
             continue;
-        uint32_t v = ntohl(((const struct sockaddr_in *)(const void *)it->ifa_addr)->sin_addr.s_addr);
-        used = (v >> 24) == 10 && ((v >> 16) & 255) == (uint32_t)a && ((v >> 8) & 255) == (uint32_t)b;
+        uint32_t v =
+            ntohl(((const struct sockaddr_in *)(const void *)it->ifa_addr)->sin_addr.s_addr);
+        used =
+            (v >> 24) == 10 && ((v >> 16) & 255) == (uint32_t)a && ((v >> 8) & 255) == (uint32_t)b;
     }
     freeifaddrs(list);
     return used;
@@ -78,7 +80,7 @@ static void fill_loopback(struct net *net, int n)
 static bool make_host(struct net *net, int i, int a, int b)
 {
     struct net_host *h = &net->h[i];
-    int pid = (int)getpid();
+    int pid = (int)getpid() % 10000000; /* interface names: 15 characters at most */
     snprintf(h->ns, sizeof h->ns, NS_PREFIX "%dh%d", pid, i);
     snprintf(h->veth_root, sizeof h->veth_root, "thc%dr%d", pid, i);
     snprintf(h->veth_ns, sizeof h->veth_ns, "thc%dn%d", pid, i);
@@ -88,14 +90,14 @@ static bool make_host(struct net *net, int i, int a, int b)
     snprintf(root_cidr, sizeof root_cidr, "%s/30", h->addr_root);
     snprintf(ns_cidr, sizeof ns_cidr, "%s/30", h->addr_ns);
     const char *add_ns[] = {"ip", "netns", "add", h->ns, NULL};
-    const char *add_veth[] = {"ip",   "link",   "add",    h->veth_root, "type", "veth",
-                              "peer", "name",   h->veth_ns, "netns",    h->ns, NULL};
+    const char *add_veth[] = {"ip",   "link", "add",      h->veth_root, "type", "veth",
+                              "peer", "name", h->veth_ns, "netns",      h->ns,  NULL};
     const char *addr_root[] = {"ip", "addr", "add", root_cidr, "dev", h->veth_root, NULL};
     const char *up_root[] = {"ip", "link", "set", h->veth_root, "up", NULL};
-    const char *addr_in[] = {"ip", "netns", "exec", h->ns,       "ip", "addr",
-                             "add", ns_cidr, "dev", h->veth_ns, NULL};
-    const char *up_in[] = {"ip", "netns", "exec", h->ns, "ip", "link", "set", h->veth_ns, "up",
-                           NULL};
+    const char *addr_in[] = {"ip",  "netns", "exec", h->ns,      "ip", "addr",
+                             "add", ns_cidr, "dev",  h->veth_ns, NULL};
+    const char *up_in[] = {"ip",   "netns", "exec",     h->ns, "ip",
+                           "link", "set",   h->veth_ns, "up",  NULL};
     const char *lo_in[] = {"ip", "netns", "exec", h->ns, "ip", "link", "set", "lo", "up", NULL};
     return ip(net, add_ns) && ip(net, add_veth) && ip(net, addr_root) && ip(net, up_root) &&
            ip(net, addr_in) && ip(net, up_in) && ip(net, lo_in);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -151,9 +152,11 @@ static void *acceptor_main(void *arg)
         struct pollfd p = {.fd = f->listen_fd, .events = POLLIN};
         if (poll(&p, 1, POLL_MS) <= 0)
             continue;
-        int client = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (client >= 0)
-            serve(f, client);
+        int client = accept(f->listen_fd, NULL, NULL);
+        if (client < 0)
+            continue;
+        fcntl(client, F_SETFD, FD_CLOEXEC);
+        serve(f, client);
     }
     return NULL;
 }

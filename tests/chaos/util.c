@@ -83,8 +83,8 @@ char *chaos_printf(const char *fmt, ...)
 
 int chaos_run(const char *const argv[], const char *log_path)
 {
-    int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                   0644);
+    int out =
+        open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (out < 0)
         return -1;
     pid_t pid = fork();

@@ -15,8 +15,7 @@
 
 const char *task_kind_name(enum task_kind k)
 {
-    static const char *const names[TASK_KINDS] = {"quick", "slow", "flaky", "permanent",
-                                                  "doomed"};
+    static const char *const names[TASK_KINDS] = {"quick", "slow", "flaky", "permanent", "doomed"};
     return k < TASK_KINDS ? names[k] : "?";
 }
 
@@ -33,18 +32,19 @@ static enum task_kind draw_kind(uint64_t *rng)
     return r < 975 ? TASK_PERMANENT : TASK_DOOMED;
 }
 
-static void draw_task(struct task_spec *t, int id, uint64_t *rng)
+static void draw_task(struct task_spec *t, int id, int intake_percent, uint64_t *rng)
 {
     memset(t, 0, sizeof *t);
     t->id = id;
     t->kind = draw_kind(rng);
-    t->intake = chaos_chance(rng, 15);
+    t->intake = chaos_chance(rng, intake_percent);
     switch (t->kind) {
     case TASK_QUICK: t->ms = chaos_rand_range(rng, 0, 20); break;
     case TASK_SLOW: t->ms = chaos_rand_range(rng, 1000, 4000); break;
     case TASK_FLAKY:
         t->fail_times = chaos_rand_range(rng, 1, 2);
-        t->ms = chaos_chance(rng, 20) ? chaos_rand_range(rng, 200, 1000) : chaos_rand_range(rng, 0, 20);
+        t->ms =
+            chaos_chance(rng, 20) ? chaos_rand_range(rng, 200, 1000) : chaos_rand_range(rng, 0, 20);
         break;
     case TASK_PERMANENT:
         t->fail_times = chaos_rand_range(rng, 0, 1);
@@ -61,12 +61,12 @@ static void draw_task(struct task_spec *t, int id, uint64_t *rng)
     }
 }
 
-void workload_make(struct workload *w, int n, uint64_t *rng)
+void workload_make(struct workload *w, int n, int intake_percent, uint64_t *rng)
 {
     w->n = n;
     w->t = chaos_xmalloc(sizeof *w->t * (size_t)n);
     for (int i = 0; i < n; i++)
-        draw_task(&w->t[i], i + 1, rng);
+        draw_task(&w->t[i], i + 1, intake_percent, rng);
 }
 
 void workload_free(struct workload *w)

@@ -32,8 +32,9 @@ struct workload {
     int n;
 };
 
-/* Draws n tasks (the mix is fixed, the details random). Free with workload_free. */
-void workload_make(struct workload *w, int n, uint64_t *rng);
+/* Draws n tasks (the mix is fixed, the details random); intake_percent of them are inserted
+ * without a state, as a producer may (the hosts take them in). Free with workload_free. */
+void workload_make(struct workload *w, int n, int intake_percent, uint64_t *rng);
 void workload_free(struct workload *w);
 
 /* The kind's name, for the figures. */
