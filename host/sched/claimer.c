@@ -118,6 +118,13 @@ static void step(struct claimer *c)
         slots_wait(&s->slots, gen, s->cfg->poll_interval_ms);
         return;
     }
+    if (!server_clock_synced(NULL)) {
+        /* No measurement of the server's clock yet (the start-up heartbeat
+         * failed): a lease computed from this machine's clock could be off
+         * by any amount, so wait for the heartbeat thread to get one. */
+        sched_sleep(s, 200);
+        return;
+    }
     intake(c);
     struct claim_request req = {.types = c->free_types,
                                 .n_types = n,
