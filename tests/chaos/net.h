@@ -16,8 +16,8 @@ struct net_host {
     char ns[32];        /* namespace name ("" on loopback) */
     char veth_root[32]; /* root-side end of the veth pair (at most 15 characters) */
     char veth_ns[32];   /* the end inside the namespace */
-    char addr_root[20]; /* where the host's forwarder listens (127.0.0.1 on loopback) */
-    char addr_ns[20];   /* the host's own address ("127.0.0.1" on loopback) */
+    char addr_root[32]; /* where the host's forwarder listens (127.0.0.1 on loopback) */
+    char addr_ns[32];   /* the host's own address ("127.0.0.1" on loopback) */
 };
 
 struct net {
