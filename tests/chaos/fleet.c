@@ -57,7 +57,7 @@ static char *write_config(const char *label, int slot)
         .host_id = label,
         .connect_timeout_ms = 2000,
         .max_concurrency = opts.max_concurrency,
-        .poll_interval_ms = 250,
+        .poll_interval_ms = opts.poll_ms,
         .lease_ms = opts.lease_ms,
         .heartbeat_ms = opts.heartbeat_ms,
         .shutdown_grace_ms = 2000,

@@ -57,7 +57,7 @@ struct fleet_opts {
     const char *exec_log; /* the record plugin's execution log */
     const char *uri[FLEET_MAX_HOSTS];
     const char *ns[FLEET_MAX_HOSTS]; /* network namespace of each slot, or NULL */
-    int lease_ms, heartbeat_ms, max_concurrency, max_retries, max_host_deaths;
+    int lease_ms, heartbeat_ms, max_concurrency, max_retries, max_host_deaths, poll_ms;
     const char *faketime_lib; /* path of libfaketime.so.1, or NULL when missing */
 };
 

@@ -3,6 +3,8 @@
  * tasks while injecting faults, then judges what happened from the execution log, the hosts'
  * logs and the database, and prints the figures.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +127,7 @@ static void start_fleet(struct run *r, const char *faketime)
                             .max_concurrency = r->o.max_concurrency,
                             .max_retries = r->o.max_retries,
                             .max_host_deaths = r->o.max_host_deaths,
+                            .poll_ms = r->o.poll_ms,
                             .faketime_lib = faketime};
     for (int i = 0; i < r->o.hosts; i++) {
         fo.uri[i] = r->uris[i];
@@ -213,6 +216,12 @@ static void run_workload(struct run *r)
     faults_start(&fo);
     int inserted = producer_join();
     chaos_note("inserted %d tasks", inserted);
+    if (inserted < r->o.tasks) {
+        printf("chaos: ERROR: the test server stopped accepting inserts (its data and log are "
+               "kept: see the ts: lines below): this run says nothing about taskhost\n");
+        setenv("TS_KEEP_TMP", "1", 1);
+        exit(1);
+    }
     r->n_faults = faults_join(&r->faults);
     chaos_note("all %d faults injected", r->n_faults);
     wait_final(r);
@@ -299,6 +308,42 @@ static int judge(struct run *r)
     return fig.violations;
 }
 
+/* ---- interruption ------------------------------------------------------------------- */
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    ssize_t ignored = write(signal_pipe[1], &b, 1);
+    (void)ignored;
+}
+
+/* Exits on the first SIGINT/SIGTERM/SIGHUP, so that the exit handlers stop the hosts and the
+ * server and remove the namespaces. */
+static void *signal_main(void *arg)
+{
+    (void)arg;
+    unsigned char b = 0;
+    while (read(signal_pipe[0], &b, 1) < 0) {
+    }
+    printf("chaos: interrupted by signal %d: stopping everything\n", b);
+    fleet_stop(5000);
+    exit(128 + b);
+}
+
+static void handle_signals(void)
+{
+    pthread_t t;
+    if (pipe(signal_pipe) != 0 || pthread_create(&t, NULL, signal_main, NULL) != 0)
+        return;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 static void free_run(struct run *r)
 {
     for (int i = 0; i < FLEET_MAX_HOSTS; i++)
@@ -318,6 +363,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    handle_signals();
     chaos_note_start();
     r.started_ms = chaos_wall_ms();
     if (!set_up(&r))

@@ -86,7 +86,7 @@ static bool make_host(struct net *net, int i, int a, int b)
     snprintf(h->veth_ns, sizeof h->veth_ns, "thc%dn%d", pid, i);
     snprintf(h->addr_root, sizeof h->addr_root, "10.%d.%d.%d", a, b, 4 * i + 1);
     snprintf(h->addr_ns, sizeof h->addr_ns, "10.%d.%d.%d", a, b, 4 * i + 2);
-    char root_cidr[32], ns_cidr[32];
+    char root_cidr[48], ns_cidr[48];
     snprintf(root_cidr, sizeof root_cidr, "%s/30", h->addr_root);
     snprintf(ns_cidr, sizeof ns_cidr, "%s/30", h->addr_ns);
     const char *add_ns[] = {"ip", "netns", "add", h->ns, NULL};

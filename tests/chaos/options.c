@@ -10,8 +10,8 @@
 
 static const char USAGE[] =
     "usage: chaos [--long] [--hosts N] [--tasks N] [--seconds S] [--faults SCALE]\n"
-    "             [--fault KIND=N]... [--intake PERCENT] [--seed N] [--loopback]\n"
-    "             [--direct] [--keep]\n"
+    "             [--fault KIND=N]... [--intake PERCENT] [--poll-ms N] [--seed N]\n"
+    "             [--loopback] [--direct] [--keep]\n"
     "\n"
     "Runs taskhost hosts (each in its own network namespace when possible), inserts\n"
     "`rec` tasks while killing, pausing, cutting off and skewing the clocks of hosts and\n"
@@ -29,6 +29,7 @@ static const char USAGE[] =
     "                 skew); options apply in the order given\n"
     "  --intake PCT   percentage of tasks inserted without a state, as a producer may\n"
     "                 (the hosts take them in; default 15)\n"
+    "  --poll-ms N    the hosts' host.poll_interval_ms (default 250)\n"
     "  --seed N       seed of the random choices (default: from the clock; printed)\n"
     "  --loopback     do not use network namespaces\n"
     "  --direct       implies --loopback; the hosts connect to the server directly,\n"
@@ -49,6 +50,7 @@ static void defaults(struct chaos_options *o, bool long_form)
     o->lease_ms = 3000;
     o->heartbeat_ms = 1000;
     o->max_concurrency = 6;
+    o->poll_ms = 250;
     o->max_retries = 10;
     o->max_host_deaths = 10;
     o->intake_percent = 15;
@@ -108,6 +110,8 @@ static bool apply(int argc, char **argv, int *i, struct chaos_options *o)
     else if (strcmp(a, "--faults") == 0 && number(v, 0, 20, &n))
         for (int k = 0; k < FAULT_KINDS; k++)
             o->faults[k] *= (int)n;
+    else if (strcmp(a, "--poll-ms") == 0 && number(v, 10, 60000, &n))
+        o->poll_ms = (int)n;
     else if (strcmp(a, "--fault") == 0)
         return set_fault(v, o);
     else if (strcmp(a, "--intake") == 0 && number(v, 0, 100, &n))

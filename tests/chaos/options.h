@@ -19,6 +19,7 @@ struct chaos_options {
     int faults[FAULT_KINDS];
     int lease_ms, heartbeat_ms;
     int max_concurrency;
+    int poll_ms;         /* the hosts' host.poll_interval_ms */
     int max_retries;     /* the hosts' retry.max_retries */
     int max_host_deaths; /* the hosts' host.max_host_deaths */
     int intake_percent;  /* tasks inserted without a state (taken in by the hosts) */

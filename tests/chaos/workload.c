@@ -12,6 +12,7 @@
 
 #define BATCH_EVERY_MS 100
 #define DUP_KEY        11000
+#define GIVE_UP_MS     60000 /* a server refusing inserts this long is broken */
 
 const char *task_kind_name(enum task_kind k)
 {
@@ -131,8 +132,9 @@ static bool insert_one(mongoc_collection_t *coll, const struct task_spec *t)
     return ok || err.code == DUP_KEY;
 }
 
-/* Inserts tasks [from, to) in one bulk write; on any failure, one by one until each is in. */
-static void insert_batch(mongoc_collection_t *coll, const struct workload *w, int from, int to)
+/* Inserts tasks [from, to) in one bulk write; on any failure, one by one until each is in.
+ * False when the server refused an insert for GIVE_UP_MS. */
+static bool insert_batch(mongoc_collection_t *coll, const struct workload *w, int from, int to)
 {
     bson_t opts = BSON_INITIALIZER;
     BSON_APPEND_BOOL(&opts, "ordered", false);
@@ -149,9 +151,17 @@ static void insert_batch(mongoc_collection_t *coll, const struct workload *w, in
     mongoc_bulk_operation_destroy(bulk);
     bson_destroy(&opts);
     for (int i = from; !ok && i < to; i++) {
-        while (!insert_one(coll, &w->t[i]))
+        int64_t give_up = chaos_wall_ms() + GIVE_UP_MS;
+        while (!insert_one(coll, &w->t[i])) {
+            if (chaos_wall_ms() > give_up) {
+                fprintf(stderr, "chaos: the test server refused to insert task %d for %d s\n",
+                        w->t[i].id, GIVE_UP_MS / 1000);
+                return false;
+            }
             chaos_sleep_ms(200); /* the server is down: wait for it */
+        }
     }
+    return true;
 }
 
 static void *producer_main(void *arg)
@@ -167,7 +177,8 @@ static void *producer_main(void *arg)
         if (due > p->w->n)
             due = p->w->n;
         if (due > done) {
-            insert_batch(coll, p->w, done, due);
+            if (!insert_batch(coll, p->w, done, due))
+                break;
             done = due;
         }
         if (done < p->w->n)

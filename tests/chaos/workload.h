@@ -44,7 +44,8 @@ const char *task_kind_name(enum task_kind k);
  * retrying through server outages. */
 void producer_start(const struct workload *w, const char *db, int spread_ms);
 
-/* Waits for the producer; returns how many tasks it inserted. */
+/* Waits for the producer; returns how many tasks it inserted (fewer than the workload's when
+ * the server refused inserts for a minute: it is broken). */
 int producer_join(void);
 
 #endif
