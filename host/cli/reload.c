@@ -6,25 +6,11 @@
 #include "base/log.h"
 #include "plugin/host_api.h"
 
-/* Copies the entries (one per type; plugins borrowed). */
-static bool copy_registry(struct registry *dst, const struct registry *src, struct error *err)
-{
-    struct registry_entry *entries = calloc((size_t)src->n + 1, sizeof *entries);
-    if (entries == NULL)
-        return error_set(err, ERR_NOMEM, "out of memory");
-    if (src->n > 0)
-        memcpy(entries, src->entries, sizeof *entries * (size_t)src->n);
-    registry_free(dst);
-    dst->entries = entries;
-    dst->n = src->n;
-    return true;
-}
-
 bool generations_init(struct plugin_generations *g, const struct registry *initial,
                       struct error *err)
 {
     memset(g, 0, sizeof *g);
-    return copy_registry(&g->current, initial, err);
+    return registry_copy(&g->current, initial, err);
 }
 
 /* The plugin now serving from the same, unchanged file, or NULL. */

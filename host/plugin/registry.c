@@ -60,6 +60,19 @@ bool registry_build(struct registry *r, struct plugin_set *set, struct error *er
     return true;
 }
 
+bool registry_copy(struct registry *dst, const struct registry *src, struct error *err)
+{
+    struct registry_entry *entries = calloc((size_t)src->n + 1, sizeof *entries);
+    if (entries == NULL)
+        return error_set(err, ERR_NOMEM, "out of memory");
+    if (src->n > 0)
+        memcpy(entries, src->entries, sizeof *entries * (size_t)src->n);
+    free(dst->entries);
+    dst->entries = entries;
+    dst->n = src->n;
+    return true;
+}
+
 struct plugin *registry_find(const struct registry *r, const char *type)
 {
     if (type == NULL)

@@ -31,6 +31,10 @@ bool registry_add(struct registry *r, struct plugin *p, struct error *err);
  * registry is left empty. */
 bool registry_build(struct registry *r, struct plugin_set *set, struct error *err);
 
+/* Replaces *dst with a copy of src's entries (the plugins stay borrowed).
+ * On failure (out of memory) dst is unchanged. */
+bool registry_copy(struct registry *dst, const struct registry *src, struct error *err);
+
 /* The plugin for a type, or NULL. */
 struct plugin *registry_find(const struct registry *r, const char *type);
 

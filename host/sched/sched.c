@@ -13,21 +13,14 @@
 /* Copies reg into s->reg and s->types (under reg_mu when the threads run). */
 static bool copy_registry(struct sched *s, const struct registry *reg, struct error *err)
 {
-    struct registry_entry *entries = calloc((size_t)reg->n + 1, sizeof *entries);
     const char **types = calloc((size_t)reg->n + 1, sizeof *types);
-    if (entries == NULL || types == NULL) {
-        free(entries);
+    if (types == NULL || !registry_copy(&s->reg, reg, err)) {
         free(types);
-        return error_set(err, ERR_NOMEM, "out of memory");
+        return types == NULL ? error_set(err, ERR_NOMEM, "out of memory") : false;
     }
-    for (int i = 0; i < reg->n; i++) {
-        entries[i] = reg->entries[i];
+    for (int i = 0; i < reg->n; i++)
         types[i] = reg->entries[i].type;
-    }
-    free(s->reg.entries);
     free(s->types);
-    s->reg.entries = entries;
-    s->reg.n = reg->n;
     s->types = types;
     s->n_types = reg->n;
     return true;

@@ -9,28 +9,6 @@ static const char *const KNOWN_STATES[] = {TS_QUEUED, TS_RUNNING, TS_RETRY,
                                            TS_DONE,   TS_DEAD,    TS_CANCELLED};
 static const char *const FINAL_STATES[] = {TS_DONE, TS_DEAD, TS_CANCELLED};
 
-static void append_strings(bson_t *parent, const char *key, const char *const *v, int n)
-{
-    bson_t arr;
-    bson_append_array_begin(parent, key, -1, &arr);
-    for (int i = 0; i < n; i++) {
-        char buf[16];
-        const char *k;
-        bson_uint32_to_string((uint32_t)i, &k, buf, sizeof buf);
-        bson_append_utf8(&arr, k, -1, v[i], -1);
-    }
-    bson_append_array_end(parent, &arr);
-}
-
-/* {field: {op: value-array}} */
-static void append_op(bson_t *f, const char *field, const char *op, const char *const *v, int n)
-{
-    bson_t sub;
-    bson_append_document_begin(f, field, -1, &sub);
-    append_strings(&sub, op, v, n);
-    bson_append_document_end(f, &sub);
-}
-
 /* {field: {$not: {$type: type}}} */
 static void append_not_type(bson_t *f, const char *field, const char *type)
 {
@@ -59,7 +37,7 @@ struct pass_types {
 /* Not finished: any state but done, dead, cancelled, or none. */
 static void append_unfinished(bson_t *f)
 {
-    append_op(f, TD_STATE, "$nin", FINAL_STATES, 3);
+    store_append_op(f, TD_STATE, "$nin", FINAL_STATES, 3);
 }
 
 enum type_alt { ALT_OURS, ALT_NOT_STRING, ALT_ARRAY };
@@ -75,7 +53,7 @@ static void append_alternative(bson_t *or_array, uint32_t i, enum type_alt what,
     bson_uint32_to_string(i, &k, buf, sizeof buf);
     bson_append_document_begin(or_array, k, -1, &alt);
     if (what == ALT_OURS)
-        append_op(&alt, TD_TYPE, "$in", t->types, t->n);
+        store_append_op(&alt, TD_TYPE, "$in", t->types, t->n);
     else if (what == ALT_NOT_STRING)
         append_not_type(&alt, TD_TYPE, "string");
     else
@@ -200,10 +178,10 @@ static int64_t bury_untyped(const struct pass *p)
 static int64_t bury_unknown_state(const struct pass *p)
 {
     bson_t f = BSON_INITIALIZER, st;
-    append_op(&f, TD_TYPE, "$in", p->types.types, p->types.n);
+    store_append_op(&f, TD_TYPE, "$in", p->types.types, p->types.n);
     bson_append_document_begin(&f, TD_STATE, -1, &st);
     BSON_APPEND_BOOL(&st, "$exists", true);
-    append_strings(&st, "$nin", KNOWN_STATES, 6);
+    store_append_strings(&st, "$nin", KNOWN_STATES, 6);
     bson_append_document_end(&f, &st);
     int64_t r = bury(p, &f,
                      "field \"state\" is not one of queued, running, retry, done, dead, "
@@ -217,8 +195,8 @@ static int64_t bury_bad_run_at(const struct pass *p)
 {
     static const char *const waiting[] = {TS_QUEUED, TS_RETRY};
     bson_t f = BSON_INITIALIZER;
-    append_op(&f, TD_TYPE, "$in", p->types.types, p->types.n);
-    append_op(&f, TD_STATE, "$in", waiting, 2);
+    store_append_op(&f, TD_TYPE, "$in", p->types.types, p->types.n);
+    store_append_op(&f, TD_STATE, "$in", waiting, 2);
     append_not_type(&f, TD_RUN_AT, "date");
     int64_t r = bury(p, &f,
                      "field \"run_at\" of a waiting task must be a date (or left out when "
@@ -233,7 +211,7 @@ static int64_t bury_bad_run_at(const struct pass *p)
 static int64_t bury_bad_lease(const struct pass *p)
 {
     bson_t f = BSON_INITIALIZER;
-    append_op(&f, TD_TYPE, "$in", p->types.types, p->types.n);
+    store_append_op(&f, TD_TYPE, "$in", p->types.types, p->types.n);
     BSON_APPEND_UTF8(&f, TD_STATE, TS_RUNNING);
     append_not_type(&f, TD_LEASE_EXPIRES, "date");
     int64_t r = bury(p, &f,

@@ -5,19 +5,12 @@
 
 static void build_update(bson_t *u, const struct host_info *h)
 {
-    bson_t set, types, cd;
+    bson_t set, cd;
     bson_append_document_begin(u, "$set", -1, &set);
     BSON_APPEND_UTF8(&set, "hostname", h->hostname);
     BSON_APPEND_INT32(&set, "pid", h->pid);
     BSON_APPEND_UTF8(&set, "version", h->version);
-    bson_append_array_begin(&set, "types", -1, &types);
-    for (int i = 0; i < h->n_types; i++) {
-        char key[16];
-        const char *k;
-        bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-        bson_append_utf8(&types, k, -1, h->types[i], -1);
-    }
-    bson_append_array_end(&set, &types);
+    store_append_strings(&set, "types", h->types, h->n_types);
     BSON_APPEND_INT32(&set, "max_concurrency", h->max_concurrency);
     BSON_APPEND_INT32(&set, "running", h->running);
     BSON_APPEND_INT64(&set, "heartbeat_ms", h->heartbeat_ms);

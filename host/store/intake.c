@@ -2,21 +2,13 @@
 
 #include <string.h>
 
+#include "store/claim.h"
 #include "store/task_doc.h"
 
 static void append_new_filter(bson_t *f, const char *const *types, int n, const char *missing)
 {
-    bson_t sub, arr;
-    bson_append_document_begin(f, TD_TYPE, -1, &sub);
-    bson_append_array_begin(&sub, "$in", -1, &arr);
-    for (int i = 0; i < n; i++) {
-        char key[16];
-        const char *k;
-        bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-        bson_append_utf8(&arr, k, -1, types[i], -1);
-    }
-    bson_append_array_end(&sub, &arr);
-    bson_append_document_end(f, &sub);
+    bson_t sub;
+    store_append_op(f, TD_TYPE, "$in", types, n);
     bson_append_document_begin(f, TD_STATE, -1, &sub);
     BSON_APPEND_BOOL(&sub, "$exists", false);
     bson_append_document_end(f, &sub);
