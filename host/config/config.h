@@ -43,6 +43,7 @@ struct config {
     char *collection;       /* the tasks */
     char *hosts_collection; /* one liveness record per host */
     int64_t connect_timeout_ms;
+    bool change_streams; /* mongodb.change_streams "auto": hear of new tasks at once */
 
     /* host */
     char *host_id; /* default: "<hostname>:<pid>" */

@@ -68,6 +68,7 @@ static bool set_default_strings(struct config *cfg, struct error *err)
 bool cfg_set_defaults(struct config *cfg, struct error *err)
 {
     cfg->connect_timeout_ms = 5000;
+    cfg->change_streams = true;
     cfg->max_concurrency = 8;
     cfg->poll_interval_ms = 1000;
     cfg->lease_ms = 15000;

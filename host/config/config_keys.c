@@ -11,7 +11,8 @@
 
 const char *const cfg_keys_root[] = {"mongodb", "host", "retry", "plugins", "types", "log", NULL};
 const char *const cfg_keys_mongodb[] = {
-    "uri", "database", "collection", "hosts_collection", "connect_timeout_ms", NULL};
+    "uri", "database", "collection", "hosts_collection", "connect_timeout_ms", "change_streams",
+    NULL};
 const char *const cfg_keys_host[] = {
     "id",           "max_concurrency",   "poll_interval_ms", "lease_ms",
     "heartbeat_ms", "shutdown_grace_ms", "max_host_deaths",  NULL};

@@ -174,6 +174,7 @@ static void print_mongodb(const struct config *cfg, FILE *out)
     line_string(out, "collection", cfg->collection);
     line_string(out, "hosts_collection", cfg->hosts_collection);
     line_int(out, "connect_timeout_ms", cfg->connect_timeout_ms);
+    line_string(out, "change_streams", cfg->change_streams ? "auto" : "off");
     fputs("};\n", out);
 }
 

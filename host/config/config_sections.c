@@ -54,6 +54,8 @@ static bool read_uri(const struct cfg_ctx *ctx, const struct cfg_node *n, struct
 
 static bool read_mongodb(const struct cfg_ctx *ctx, const struct cfg_node *root, struct config *cfg)
 {
+    static const char *const change_streams[] = {"off", "auto", NULL}; /* index = the bool */
+    int cs = cfg->change_streams ? 1 : 0;
     static const char coll[] = "a collection name of 1 to 120 printable characters without '$', "
                                "not starting with \"system.\"";
     struct cfg_node n;
@@ -68,8 +70,10 @@ static bool read_mongodb(const struct cfg_ctx *ctx, const struct cfg_node *root,
         !cfg_get_string(ctx, &n, "collection", coll, valid_collection, &cfg->collection) ||
         !cfg_get_string(ctx, &n, "hosts_collection", coll, valid_collection,
                         &cfg->hosts_collection) ||
-        !cfg_get_int(ctx, &n, "connect_timeout_ms", 100, 600000, NULL, &cfg->connect_timeout_ms))
+        !cfg_get_int(ctx, &n, "connect_timeout_ms", 100, 600000, NULL, &cfg->connect_timeout_ms) ||
+        !cfg_get_choice(ctx, &n, "change_streams", change_streams, &cs))
         return false;
+    cfg->change_streams = cs == 1;
     if (strcmp(cfg->collection, cfg->hosts_collection) != 0)
         return true;
     const config_setting_t *at = cfg_member(&n, "hosts_collection");

@@ -20,6 +20,8 @@ struct claimer {
     int64_t next_intake_mono;
     int64_t next_bury_mono;
     bool db_down;
+    bool single_next;    /* a batch read tasks but leased none: claim one, atomically */
+    struct claim *batch; /* owned, CLAIM_BATCH_MAX entries */
 };
 
 static void intake(struct claimer *c)
@@ -98,7 +100,25 @@ static void on_error(struct claimer *c, const struct error *err)
     sched_sleep(c->s, c->idle_ms);
 }
 
-/* One claim when a slot is free. Returns false when the loop should wait. */
+/* Claims up to `room` tasks into c->batch: one findAndModify when a single
+ * slot is free (or a batch just lost every task it read to other hosts), a
+ * batch claim otherwise. Returns how many, -1 with err; *seen as for
+ * store_claim_batch. */
+static int claim(struct claimer *c, const struct claim_request *req, int room, int *seen,
+                 struct error *err)
+{
+    if (room <= 1 || c->single_next) {
+        c->single_next = false;
+        int rc = store_claim(c->s->store, req, &c->batch[0], err);
+        *seen = rc;
+        return rc;
+    }
+    int rc = store_claim_batch(c->s->store, req, room, c->batch, seen, err);
+    c->single_next = rc == 0 && *seen > 0;
+    return rc;
+}
+
+/* Claims when a slot is free, or waits for one. */
 static void step(struct claimer *c)
 {
     struct sched *s = c->s;
@@ -131,23 +151,24 @@ static void step(struct claimer *c)
                                 .host_id = s->cfg->host_id,
                                 .now_ms = server_clock_now_ms(),
                                 .lease_ms = s->cfg->lease_ms};
-    struct claim cl;
     struct error err = {0};
-    int rc = store_claim(s->store, &req, &cl, &err);
-    if (rc < 0) {
+    int seen = 0;
+    int got = claim(c, &req, slots_batch_room(&s->slots), &seen, &err);
+    if (got < 0) {
         on_error(c, &err);
         return;
     }
     if (c->db_down)
         log_info("claim", "MongoDB is reachable again; claiming");
     c->db_down = false;
-    if (rc == 1) {
+    for (int i = 0; i < got; i++)
+        dispatch(c, &c->batch[i]);
+    if (seen > 0) { /* more may be waiting: no sleep */
         c->idle_ms = 0;
-        dispatch(c, &cl);
         return;
     }
     c->idle_ms = backoff_idle_next_ms(c->idle_ms, s->cfg->poll_interval_ms);
-    sched_sleep(s, c->idle_ms);
+    slots_wait(&s->slots, gen, c->idle_ms); /* a wake-up or a freed slot ends it early */
 }
 
 void *claimer_main(void *arg)
@@ -155,10 +176,12 @@ void *claimer_main(void *arg)
     struct claimer c = {.s = arg};
     c.capacity = slots_capacity(&c.s->slots);
     c.free_types = calloc((size_t)c.capacity + 1, sizeof *c.free_types);
-    if (c.free_types == NULL)
+    c.batch = calloc(CLAIM_BATCH_MAX, sizeof *c.batch);
+    if (c.free_types == NULL || c.batch == NULL)
         abort();
     while (sched_phase(c.s) == SCHED_RUNNING)
         step(&c);
     free(c.free_types);
+    free(c.batch);
     return NULL;
 }

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "sched/claimer.h"
 #include "sched/heartbeat.h"
+#include "sched/watcher.h"
 
 /* Copies reg into s->reg and s->types (under reg_mu when the threads run). */
 static bool copy_registry(struct sched *s, const struct registry *reg, struct error *err)
@@ -110,6 +111,11 @@ bool sched_start(struct sched *s, struct error *err)
     if (pthread_create(&s->claimer, NULL, claimer_main, s) != 0)
         return error_set(err, ERR_INTERNAL, "could not start the claimer thread");
     s->threads_started = true;
+    if (s->cfg->change_streams) {
+        if (pthread_create(&s->watcher, NULL, watcher_main, s) != 0)
+            return error_set(err, ERR_INTERNAL, "could not start the change-stream thread");
+        s->watcher_started = true;
+    }
     return true;
 }
 
@@ -162,6 +168,8 @@ int sched_stop(struct sched *s)
         return 0;
     sched_set_phase(s, SCHED_DRAINING);
     pthread_join(s->claimer, NULL);
+    if (s->watcher_started)
+        pthread_join(s->watcher, NULL);
     int n = slots_running(&s->slots);
     if (n > 0)
         log_info("shutdown", "waiting up to %lld ms for %d running task(s) to finish",

@@ -59,7 +59,8 @@ struct sched {
     struct slots slots;
     struct running running;
     struct pool pool;
-    pthread_t claimer, heartbeat;
+    pthread_t claimer, heartbeat, watcher;
+    bool watcher_started;
     bool threads_started;
 
     _Atomic int phase; /* enum sched_phase */

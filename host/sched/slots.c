@@ -91,6 +91,19 @@ int slots_free_types(struct slots *s, const char **out, uint64_t *generation)
     return n;
 }
 
+int slots_batch_room(struct slots *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int room = s->limit - s->running;
+    for (int i = 0; i < s->n_types; i++) {
+        const struct slot_type *t = &s->types[i];
+        if (has_room(s, t) && t->limit > 0 && t->limit - t->running < room)
+            room = t->limit - t->running;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return room < 0 ? 0 : room;
+}
+
 bool slots_acquire(struct slots *s, const char *type)
 {
     pthread_mutex_lock(&s->mu);

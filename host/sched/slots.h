@@ -45,6 +45,11 @@ int slots_capacity(struct slots *s);
  * state's generation, for slots_wait. */
 int slots_free_types(struct slots *s, const char **out, uint64_t *generation);
 
+/* How many tasks one claim may take now without exceeding a limit, whatever
+ * their types: the host's free slots, lowered to the fewest free slots of
+ * any claimable type that has its own limit. 0 when the host is full. */
+int slots_batch_room(struct slots *s);
+
 /* Takes a slot of `type`; false when no slot is free (a bug in the caller). */
 bool slots_acquire(struct slots *s, const char *type);
 void slots_release(struct slots *s, const char *type);

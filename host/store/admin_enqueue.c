@@ -176,19 +176,6 @@ int store_find_key_holder(struct store *s, const char *key, bson_value_t *id, st
     return rc;
 }
 
-static void append_str_array(bson_t *b, const char *key, const char *const *items, int n)
-{
-    bson_t arr;
-    bson_append_array_begin(b, key, -1, &arr);
-    for (int i = 0; i < n; i++) {
-        char buf[16];
-        const char *k;
-        bson_uint32_to_string((uint32_t)i, &k, buf, sizeof buf);
-        bson_append_utf8(&arr, k, -1, items[i], -1);
-    }
-    bson_append_array_end(b, &arr);
-}
-
 int64_t store_release_finished_keys(struct store *s, const char *const *keys, int n,
                                     struct error *err)
 {
@@ -197,10 +184,10 @@ int64_t store_release_finished_keys(struct store *s, const char *const *keys, in
         return 0;
     bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, sub, reply;
     bson_append_document_begin(&filter, TD_UNIQUE_KEY, -1, &sub);
-    append_str_array(&sub, "$in", keys, n);
+    store_append_strings(&sub, "$in", keys, n);
     bson_append_document_end(&filter, &sub);
     bson_append_document_begin(&filter, TD_STATE, -1, &sub);
-    append_str_array(&sub, "$in", final_states, 3);
+    store_append_strings(&sub, "$in", final_states, 3);
     bson_append_document_end(&filter, &sub);
     bson_append_document_begin(&update, "$rename", -1, &sub);
     BSON_APPEND_UTF8(&sub, TD_UNIQUE_KEY, TD_FINISHED_KEY);

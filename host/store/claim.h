@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "store/query.h"
 #include "store/store.h"
 #include "store/task_doc.h"
 
@@ -40,15 +41,27 @@ struct claim {
 int store_claim(struct store *s, const struct claim_request *req, struct claim *out,
                 struct error *err);
 
+/*
+ * Claims up to `max` tasks in one query and one update (plus one more query
+ * when another host took some of them at the same moment): the best runnable
+ * documents are read, then leased with a single updateMany whose filter
+ * requires each to be still runnable and unchanged since it was read (same
+ * state, same lease token), so two hosts never hold the same task and each
+ * claim's pre-image is exact. All tasks of one batch share a fencing token;
+ * fenced writes name the task's _id with it, so the token still belongs to
+ * one claim of one task.
+ *
+ * Fills out[0..n-1] (free each with claim_destroy) and returns n, 0 when none
+ * was claimed, -1 with err on failure. *seen receives how many runnable
+ * tasks were read: seen > 0 with nothing claimed means other hosts were
+ * faster, and it is worth claiming again at once.
+ */
+/* The most tasks one batch claim takes. */
+#define CLAIM_BATCH_MAX 64
+
+int store_claim_batch(struct store *s, const struct claim_request *req, int max, struct claim *out,
+                      int *seen, struct error *err);
+
 void claim_destroy(struct claim *c);
-
-/* Appends a date field from server-time milliseconds. */
-void store_append_date(bson_t *b, const char *key, int64_t ms);
-
-/* Appends an array of n strings under key. */
-void store_append_strings(bson_t *b, const char *key, const char *const *v, int n);
-
-/* Appends {field: {op: [strings]}}, e.g. {type: {$in: [...]}}. */
-void store_append_op(bson_t *b, const char *field, const char *op, const char *const *v, int n);
 
 #endif

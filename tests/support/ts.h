@@ -162,6 +162,7 @@ struct ts_host_opts {
     const char *collection;       /* default "tasks" */
     const char *hosts_collection; /* default "hosts" */
     int connect_timeout_ms;       /* left out */
+    const char *change_streams;   /* left out ("auto" or "off") */
     const char *host_id;          /* left out (the host uses <hostname>:<pid>) */
     int max_concurrency;          /* left out */
     int poll_interval_ms;         /* test default 100 */

@@ -50,6 +50,8 @@ static void put_mongodb(FILE *f, const struct ts_host_opts *o)
     put_string(f, "collection", o->collection ? o->collection : "tasks");
     put_string(f, "hosts_collection", o->hosts_collection ? o->hosts_collection : "hosts");
     put_int(f, "connect_timeout_ms", o->connect_timeout_ms, OMIT);
+    if (o->change_streams)
+        put_string(f, "change_streams", o->change_streams);
     fputs("};\n", f);
 }
 

@@ -73,6 +73,28 @@ static void slots_respect_host_and_type_limits(void **state)
     slots_destroy(&s);
 }
 
+/* A batch claim takes no more tasks than the tightest limit allows. */
+static void batch_room_respects_the_tightest_limit(void **state)
+{
+    (void)state;
+    const char *types[] = {"a", "b"};
+    int limits[] = {3, 0};
+    struct slots s;
+    slots_init(&s, 8, types, limits, 2);
+    assert_int_equal(slots_batch_room(&s), 3); /* a batch could be all "a" */
+    assert_true(slots_acquire(&s, "a"));
+    assert_int_equal(slots_batch_room(&s), 2);
+    assert_true(slots_acquire(&s, "a"));
+    assert_true(slots_acquire(&s, "a"));
+    assert_int_equal(slots_batch_room(&s), 5); /* "a" is full: only "b" can come */
+    for (int i = 0; i < 5; i++)
+        assert_true(slots_acquire(&s, "b"));
+    assert_int_equal(slots_batch_room(&s), 0);
+    slots_release(&s, "b");
+    assert_int_equal(slots_batch_room(&s), 1);
+    slots_destroy(&s);
+}
+
 static void a_release_after_reading_is_not_missed(void **state)
 {
     (void)state;
@@ -93,6 +115,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(delays_grow_and_cap),
+        cmocka_unit_test(batch_room_respects_the_tightest_limit),
         cmocka_unit_test(jitter_stays_in_range_and_varies),
         cmocka_unit_test(idle_wait_doubles_to_the_poll_interval),
         cmocka_unit_test(slots_respect_host_and_type_limits),

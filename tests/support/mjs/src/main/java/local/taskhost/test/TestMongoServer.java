@@ -19,12 +19,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * The MongoDB wire-protocol server of the integration tests.
  *
- * <p>Usage: {@code TestMongoServer (--data FILE | --memory) [--host H] [--port P]
+ * <p>Usage: {@code TestMongoServer (--data FILE | --memory) [--oplog] [--host H] [--port P]
  * [--pid-file F] [--watch-pid PID] [--commit-ms N]}
  *
  * <ul>
  *   <li>{@code --data FILE}: the H2 store that holds every database; it survives restarts.
  *   <li>{@code --memory}: keep the data in memory only (lost on exit).
+ *   <li>{@code --oplog}: keep an oplog (collection local.oplog.rs, never trimmed), so that
+ *       change streams ({@code $changeStream}) work. Every write also writes to it.
  *   <li>{@code --host}/{@code --port}: where to listen; default 127.0.0.1, port 0 = any free.
  *   <li>{@code --pid-file F}: written (atomically) once the server accepts connections.
  *   <li>{@code --watch-pid PID}: shut down when that process is gone (the test that started
@@ -32,6 +34,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code --commit-ms N}: how often the H2 store is committed to disk (default 50), i.e.
  *       the most a SIGKILL can lose, like a journal commit interval.
  * </ul>
+ *
+ * <p>Every request is counted (see {@link CountingBackend}): {@code serverStatus} reports the
+ * counts in {@code opcounters} like mongod, and per command name in {@code opcountersByCommand}.
  *
  * <p>Prints {@code listening on HOST:PORT} on stdout when ready. SIGTERM/SIGINT shut it down
  * cleanly: clients are closed and the store is committed and closed. Exit codes: 0 after a
@@ -42,12 +47,14 @@ public final class TestMongoServer {
     private int port = 0;
     private String dataFile;
     private boolean memory;
+    private boolean oplog;
     private Path pidFile;
     private long watchPid = -1;
     private long commitMs = 50;
 
     private MongoServer server;
-    private MongoBackend backend;
+    private MongoBackend store; /* the Memory or H2 backend */
+    private MongoBackend backend; /* store behind the request counters; what the server uses */
     private ScheduledExecutorService committer;
 
     public static void main(String[] args) {
@@ -56,8 +63,8 @@ public final class TestMongoServer {
             s.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("TestMongoServer: " + e.getMessage());
-            System.err.println("usage: TestMongoServer (--data FILE | --memory) [--host H]"
-                    + " [--port P] [--pid-file F] [--watch-pid PID] [--commit-ms N]");
+            System.err.println("usage: TestMongoServer (--data FILE | --memory) [--oplog]"
+                    + " [--host H] [--port P] [--pid-file F] [--watch-pid PID] [--commit-ms N]");
             System.exit(2);
         }
         try {
@@ -75,6 +82,10 @@ public final class TestMongoServer {
             String a = args[i];
             if (a.equals("--memory")) {
                 memory = true;
+                continue;
+            }
+            if (a.equals("--oplog")) {
+                oplog = true;
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -110,8 +121,7 @@ public final class TestMongoServer {
     }
 
     private void start() throws IOException {
-        backend = memory ? new MemoryBackend() : new H2Backend(dataFile);
-        backend.version(ServerVersion.MONGO_4_0);
+        openBackend();
         server = new MongoServer(backend);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "shutdown"));
         server.bind(host, port);
@@ -126,9 +136,19 @@ public final class TestMongoServer {
         out.flush();
     }
 
+    /* Opens the store, with an oplog if asked, and wraps it in the request counters. */
+    private void openBackend() {
+        store = memory ? new MemoryBackend() : new H2Backend(dataFile);
+        store.version(ServerVersion.MONGO_4_0);
+        if (oplog) {
+            store.enableOplog();
+        }
+        backend = new CountingBackend(store);
+    }
+
     /* Commits the H2 store often so that a SIGKILL loses at most commitMs of writes. */
     private void startCommitter() {
-        if (!(backend instanceof H2Backend h2)) {
+        if (!(store instanceof H2Backend h2)) {
             return;
         }
         committer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -182,14 +202,18 @@ public final class TestMongoServer {
             try {
                 server.shutdownNow(); /* closes the clients, then the backend (commits the store) */
                 backend = null;
+                store = null;
             } catch (RuntimeException e) {
                 System.err.println("TestMongoServer: shutdown: " + e);
             }
             server = null;
         }
         if (backend != null) {
-            backend.close();
-            backend = null;
+            backend.close(); /* closes the store */
+        } else if (store != null) {
+            store.close();
         }
+        backend = null;
+        store = null;
     }
 }

@@ -1,0 +1,78 @@
+#include "sched/watcher.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "sched/backoff.h"
+#include "sched/sched.h"
+#include "store/watch.h"
+
+/* Servers that answer an empty change-stream request at once instead of
+ * holding it open are asked at most this often. */
+#define PACE_MS      20
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 60000
+
+struct watcher {
+    struct sched *s;
+    struct store_watch *w;
+    int64_t retry_ms;
+    bool reported; /* the last failure to open was logged */
+    bool opened_once;
+};
+
+static void open_stream(struct watcher *wt)
+{
+    struct error err = {0};
+    wt->w = store_watch_open(wt->s->store, &err);
+    if (wt->w == NULL) {
+        if (!wt->reported)
+            log_info("watch",
+                     "no change stream on this server (%s); idle hosts find new tasks by polling "
+                     "every %lld ms (host.poll_interval_ms). Change streams need a replica set; "
+                     "mongodb.change_streams = \"off\" stops trying",
+                     err.msg, (long long)wt->s->cfg->poll_interval_ms);
+        wt->reported = true;
+        sched_sleep(wt->s, wt->retry_ms);
+        wt->retry_ms = backoff_idle_next_ms(wt->retry_ms, RETRY_MAX_MS);
+        return;
+    }
+    if (!wt->opened_once || wt->reported)
+        log_info("watch", "following a change stream: new tasks start without waiting for a poll");
+    wt->opened_once = true;
+    wt->reported = false;
+    wt->retry_ms = RETRY_MIN_MS;
+}
+
+static void follow(struct watcher *wt)
+{
+    struct error err = {0};
+    int64_t t0 = clock_mono_ms();
+    int rc = store_watch_next(wt->w, &err);
+    if (rc > 0) {
+        slots_wake(&wt->s->slots);
+        return;
+    }
+    if (rc < 0) {
+        log_info("watch", "the change stream ended (%s); polling until it is back", err.msg);
+        store_watch_close(wt->w);
+        wt->w = NULL;
+        sched_sleep(wt->s, wt->retry_ms);
+        return;
+    }
+    int64_t took = clock_mono_ms() - t0;
+    if (took < PACE_MS)
+        sched_sleep(wt->s, PACE_MS - took);
+}
+
+void *watcher_main(void *arg)
+{
+    struct watcher wt = {.s = arg, .retry_ms = RETRY_MIN_MS};
+    while (sched_phase(wt.s) == SCHED_RUNNING) {
+        if (wt.w == NULL)
+            open_stream(&wt);
+        else
+            follow(&wt);
+    }
+    store_watch_close(wt.w);
+    return NULL;
+}
