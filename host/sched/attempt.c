@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "sched/backoff.h"
+#include "sched/isolate.h"
 #include "sched/outcome.h"
 #include "sched/sched.h"
 
@@ -210,10 +211,17 @@ void attempt_run(struct sched *s, struct attempt *a)
     pthread_mutex_unlock(&s->running.mu);
     if (sched_phase(s) >= SCHED_CANCELLING)
         task_cancel(&a->task, TH_CANCEL_SHUTDOWN);
+    bool alone = isolate_needed(a);
+    if (alone && !isolate_wait_alone(s, a)) {
+        running_remove(&s->running, a);
+        return;
+    }
 
     log_msg(LOG_DEBUG, "task", d->id_str, "%s attempt %d of %d started", d->type, a->task.attempt,
             a->max_retries);
     th_status st = a->plugin->desc.run(a->plugin->state, &a->task);
     finish(s, a, st, &rng);
+    if (alone)
+        isolate_end(s);
     running_remove(&s->running, a);
 }

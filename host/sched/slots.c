@@ -41,7 +41,8 @@ static struct slot_type *find(struct slots *s, const char *type)
 
 static bool has_room(const struct slots *s, const struct slot_type *t)
 {
-    return t->open && s->running < s->limit && (t->limit == 0 || t->running < t->limit);
+    return t->open && !s->isolating && s->running < s->limit &&
+           (t->limit == 0 || t->running < t->limit);
 }
 
 bool slots_set_types(struct slots *s, const char *const *types, const int *limits, int n)
@@ -94,7 +95,7 @@ int slots_free_types(struct slots *s, const char **out, uint64_t *generation)
 int slots_batch_room(struct slots *s)
 {
     pthread_mutex_lock(&s->mu);
-    int room = s->limit - s->running;
+    int room = s->isolating ? 0 : s->limit - s->running;
     for (int i = 0; i < s->n_types; i++) {
         const struct slot_type *t = &s->types[i];
         if (has_room(s, t) && t->limit > 0 && t->limit - t->running < room)
@@ -130,7 +131,7 @@ void slots_release(struct slots *s, const char *type)
     pthread_mutex_unlock(&s->mu);
 }
 
-void slots_wait(struct slots *s, uint64_t generation, int64_t timeout_ms)
+static struct timespec deadline(int64_t timeout_ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -140,6 +141,12 @@ void slots_wait(struct slots *s, uint64_t generation, int64_t timeout_ms)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000;
     }
+    return ts;
+}
+
+void slots_wait(struct slots *s, uint64_t generation, int64_t timeout_ms)
+{
+    struct timespec ts = deadline(timeout_ms);
     pthread_mutex_lock(&s->mu);
     while (s->generation == generation)
         if (pthread_cond_timedwait(&s->changed, &s->mu, &ts) != 0)
@@ -169,4 +176,34 @@ uint64_t slots_generation(struct slots *s)
     uint64_t g = s->generation;
     pthread_mutex_unlock(&s->mu);
     return g;
+}
+
+bool slots_isolate_begin(struct slots *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool ok = !s->isolating;
+    s->isolating = true;
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+bool slots_isolate_wait(struct slots *s, int64_t timeout_ms)
+{
+    struct timespec ts = deadline(timeout_ms);
+    pthread_mutex_lock(&s->mu);
+    while (s->running > 1)
+        if (pthread_cond_timedwait(&s->changed, &s->mu, &ts) != 0)
+            break;
+    bool alone = s->running <= 1;
+    pthread_mutex_unlock(&s->mu);
+    return alone;
+}
+
+void slots_isolate_end(struct slots *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->isolating = false;
+    s->generation++;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mu);
 }

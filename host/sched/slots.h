@@ -24,6 +24,7 @@ struct slots {
     int limit;
     int running;
     uint64_t generation;     /* bumped on every release and wake */
+    bool isolating;          /* a task runs (or waits to run) alone: no slot is free */
     struct slot_type *types; /* owned */
     int n_types;
 };
@@ -60,6 +61,18 @@ void slots_wait(struct slots *s, uint64_t generation, int64_t timeout_ms);
 void slots_wake(struct slots *s);
 
 int slots_running(struct slots *s);
+
+/*
+ * Isolation, for a task that may crash its host (hosts died running it): it
+ * runs alone. slots_isolate_begin closes every slot (nothing more is claimed)
+ * and returns true, or returns false when another task is isolated already.
+ * slots_isolate_wait then waits up to timeout_ms for the other tasks to end:
+ * true once the caller's (which holds a slot) is the only one running.
+ * slots_isolate_end opens the slots again.
+ */
+bool slots_isolate_begin(struct slots *s);
+bool slots_isolate_wait(struct slots *s, int64_t timeout_ms);
+void slots_isolate_end(struct slots *s);
 
 /* The current generation (see slots_wait). */
 uint64_t slots_generation(struct slots *s);

@@ -3,7 +3,9 @@
  * that runs it. Restarted as a supervisor would, the hosts must not crash-loop forever: every
  * host death is counted on the task (host_deaths, an error of kind lease_expired), and after
  * host.max_host_deaths the task is dead with an error of kind "quarantined". The other tasks
- * are all done and the hosts keep running afterwards.
+ * are all done and the hosts keep running afterwards. A task that happened to run beside the
+ * poison task when it crashed its host runs alone afterwards, like the poison task, so it
+ * collects one host death at most and is never quarantined with it.
  */
 #include "../plugins/record/record_harness.h"
 
@@ -35,14 +37,12 @@ static const struct ts_host_opts poison_opts = {
     .heartbeat_ms = 500,
     .max_host_deaths = MAX_DEATHS,
     .max_retries = 10,
-    /* One task at a time: with more, a task that happens to run beside the poison task
-     * dies with its host too and collects host deaths of its own (a known limit, see
-     * docs/reliability.md, "Poison tasks"): this test is about the poison task. */
     .max_concurrency = 1,
 };
 
 /* The supervisor of the test: the hosts that run now, restarted when they die. */
 struct fleet {
+    struct ts_host_opts opts;
     struct rec_host *running[2];
     int crashes;
     int restarts;
@@ -71,7 +71,7 @@ static void restart_dead_hosts(struct fleet *f)
         ts_sleep_ms(RESTART_MS); /* like systemd's RestartSec */
         char label[16];
         snprintf(label, sizeof label, "%c%d", 'A' + i, ++f->restarts);
-        f->running[i] = rec_host_start(&env, label, poison_opts);
+        f->running[i] = rec_host_start(&env, label, f->opts);
     }
 }
 
@@ -130,7 +130,10 @@ static void test_poison_task_is_quarantined(void **state)
     for (int id = 2; id <= GOOD_TASKS + 1; id++)
         rec_insert_due(&env, id, "{\"ms\": 100}");
     struct fleet f = {
-        {rec_host_start(&env, "A", poison_opts), rec_host_start(&env, "B", poison_opts)}, 0, 0};
+        poison_opts,
+        {rec_host_start(&env, "A", poison_opts), rec_host_start(&env, "B", poison_opts)},
+        0,
+        0};
     supervise_until_quarantined(&f);
     restart_dead_hosts(&f); /* counts a death seen only now */
     check_quarantined();
@@ -163,11 +166,42 @@ static void test_poison_task_is_quarantined(void **state)
     rec_log_free(&log);
 }
 
+/* Four slots per host: each crash takes down the tasks that run beside the poison task, and
+ * their leases expire together with its lease. Rescued, each runs alone: at most one death. */
+static void test_bystanders_collect_one_death_at_most(void **state)
+{
+    (void)state;
+    enum { BYSTANDERS = 12 };
+    struct ts_host_opts opts = poison_opts;
+    opts.max_concurrency = 4;
+    rec_insert_due(&env, 1, "{\"crash\": true}"); /* first: claimed with the first batch */
+    for (int id = 2; id <= BYSTANDERS + 1; id++)
+        rec_insert_due(&env, id, "{\"ms\": 1500}");
+    struct fleet f = {
+        opts, {rec_host_start(&env, "A", opts), rec_host_start(&env, "B", opts)}, 0, 0};
+    supervise_until_quarantined(&f);
+    restart_dead_hosts(&f);
+    check_quarantined();
+    REC_CHECK(&env, ts_wait_count(env.db, "tasks", "{\"state\": \"done\"}", BYSTANDERS, WAIT_MS),
+              "the tasks that ran beside the poison task are not all done");
+    int hit = 0;
+    for (int id = 2; id <= BYSTANDERS + 1; id++) {
+        bson_t *doc = rec_task(&env, id);
+        int64_t deaths = rec_doc_int(doc, "host_deaths", 0);
+        bson_destroy(doc);
+        REC_CHECK(&env, deaths <= 1, "task %d collected %lld host deaths beside the poison task",
+                  id, (long long)deaths);
+        hit += deaths == 1;
+    }
+    REC_CHECK(&env, hit > 0, "no task ran beside the poison task: the test did not test");
+}
+
 int main(void)
 {
     ts_server_uri_or_skip();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_poison_task_is_quarantined, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bystanders_collect_one_death_at_most, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,33 @@ static void batch_room_respects_the_tightest_limit(void **state)
     slots_destroy(&s);
 }
 
+/* A task that may crash its host runs alone: nothing is claimed beside it,
+ * it waits for the others to end, and only one such task waits at a time. */
+static void an_isolated_task_runs_alone(void **state)
+{
+    (void)state;
+    const char *types[] = {"a"};
+    struct slots s;
+    slots_init(&s, 4, types, NULL, 1);
+    const char *free_types[1];
+    uint64_t gen;
+    assert_true(slots_acquire(&s, "a")); /* another task */
+    assert_true(slots_acquire(&s, "a")); /* the suspect */
+    assert_true(slots_isolate_begin(&s));
+    assert_false(slots_isolate_begin(&s)); /* a second suspect is handed back */
+    assert_int_equal(slots_free_types(&s, free_types, &gen), 0);
+    assert_int_equal(slots_batch_room(&s), 0);
+    assert_false(slots_acquire(&s, "a"));
+    assert_false(slots_isolate_wait(&s, 10)); /* the other task still runs */
+    slots_release(&s, "a");
+    assert_true(slots_isolate_wait(&s, 60000)); /* at once, not after a minute */
+    slots_isolate_end(&s);
+    assert_int_equal(slots_batch_room(&s), 3);
+    assert_true(slots_isolate_begin(&s));
+    slots_isolate_end(&s);
+    slots_destroy(&s);
+}
+
 static void a_release_after_reading_is_not_missed(void **state)
 {
     (void)state;
@@ -116,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(delays_grow_and_cap),
         cmocka_unit_test(batch_room_respects_the_tightest_limit),
+        cmocka_unit_test(an_isolated_task_runs_alone),
         cmocka_unit_test(jitter_stays_in_range_and_varies),
         cmocka_unit_test(idle_wait_doubles_to_the_poll_interval),
         cmocka_unit_test(slots_respect_host_and_type_limits),
