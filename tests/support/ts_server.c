@@ -23,9 +23,12 @@ static char *start_error; /* why our server did not start, for every caller */
  * and its stdout in *out (caller frees). */
 static int run_testserver(const char *cmd, const char *dir, const char *port, char **out)
 {
-    char watch[64];
+    char watch[64], oplog[64];
     snprintf(watch, sizeof watch, "TS_SERVER_WATCH_PID=%d", (int)getpid());
-    const char *argv[] = {"env", watch, TS_TESTSERVER, cmd, dir, port, NULL};
+    /* Change streams on by default, so that hosts follow one (mongodb.change_streams). */
+    const char *want = getenv("TS_SERVER_OPLOG");
+    snprintf(oplog, sizeof oplog, "TS_SERVER_OPLOG=%s", want && *want ? want : "1");
+    const char *argv[] = {"env", watch, oplog, TS_TESTSERVER, cmd, dir, port, NULL};
     int rc = ts_run_capture(argv, out);
     if (rc < 0)
         fprintf(stderr, "ts: cannot run %s\n", TS_TESTSERVER);
