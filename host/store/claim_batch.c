@@ -86,13 +86,31 @@ static void append_unchanged(bson_t *arr, const char *key, const struct claim *c
     bson_append_document_end(arr, &b);
 }
 
+/* {_id: {$in: [the candidates' ids]}} */
+static void append_ids(bson_t *filter, const struct claim *c, int n)
+{
+    bson_t in, ids;
+    BSON_APPEND_DOCUMENT_BEGIN(filter, TD_ID, &in);
+    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
+    for (int i = 0; i < n; i++) {
+        char buf[16];
+        const char *key;
+        bson_uint32_to_string((uint32_t)i, &key, buf, sizeof buf);
+        BSON_APPEND_VALUE(&ids, key, &c[i].doc.id);
+    }
+    bson_append_array_end(&in, &ids);
+    bson_append_document_end(filter, &in);
+}
+
 /* Leases the candidates that are still runnable and unchanged. Returns how
- * many documents the update matched, -1 on error. */
+ * many documents the update matched, -1 on error. The _id list duplicates
+ * the alternatives' _ids so that the server looks them up by index. */
 static int64_t lease_unchanged(mongoc_collection_t *coll, const struct claim_request *req,
                                const struct claim *c, const struct seen_doc *v, int n,
                                const bson_oid_t *token, int64_t expires_ms, bson_error_t *e)
 {
     bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, all, one, alts, reply;
+    append_ids(&filter, c, n);
     claim_query_filter(&filter, req);
     BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &all);
     BSON_APPEND_DOCUMENT_BEGIN(&all, "0", &one);
@@ -135,17 +153,8 @@ static bool same_value(const bson_value_t *a, const bson_value_t *b)
 static bool find_won(mongoc_collection_t *coll, const struct claim *c, int n,
                      const bson_oid_t *token, bool *won, bson_error_t *e)
 {
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, ids, in, proj;
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, TD_ID, &in);
-    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
-    for (int i = 0; i < n; i++) {
-        char buf[16];
-        const char *key;
-        bson_uint32_to_string((uint32_t)i, &key, buf, sizeof buf);
-        BSON_APPEND_VALUE(&ids, key, &c[i].doc.id);
-    }
-    bson_append_array_end(&in, &ids);
-    bson_append_document_end(&filter, &in);
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
+    append_ids(&filter, c, n);
     BSON_APPEND_OID(&filter, TD_LEASE_TOKEN, token);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, TD_ID, 1);
