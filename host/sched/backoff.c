@@ -1,13 +1,10 @@
 #include "sched/backoff.h"
 
+#include "base/rand.h"
+
 double backoff_random(uint64_t *rng)
 {
-    uint64_t x = *rng ? *rng : 0x9e3779b97f4a7c15ull;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *rng = x;
-    return (double)(x >> 11) / (double)(1ull << 53);
+    return rand_unit(rng);
 }
 
 int64_t backoff_retry_delay_ms(const struct backoff_policy *p, int failures, uint64_t *rng)

@@ -1,6 +1,8 @@
 #include "sched/claimer.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -21,6 +23,7 @@ struct claimer {
     int64_t next_bury_mono;
     bool db_down;
     bool single_next;    /* a batch read tasks but leased none: claim one, atomically */
+    uint64_t rng;        /* spreads batch claims of hosts over equal candidates */
     struct claim *batch; /* owned, CLAIM_BATCH_MAX entries */
 };
 
@@ -118,6 +121,18 @@ static int claim(struct claimer *c, const struct claim_request *req, int room, i
     return rc;
 }
 
+/* Tells the watcher whether the claimer is waiting for work. */
+static void set_idle(struct sched *s, bool idle)
+{
+    int64_t since = atomic_load(&s->idle_since_mono);
+    if (idle && since == 0)
+        atomic_store(&s->idle_since_mono, clock_mono_ms());
+    else if (!idle && since != 0) {
+        atomic_store(&s->busy_since_mono, clock_mono_ms());
+        atomic_store(&s->idle_since_mono, 0);
+    }
+}
+
 /* Claims when a slot is free, or waits for one. */
 static void step(struct claimer *c)
 {
@@ -135,6 +150,7 @@ static void step(struct claimer *c)
     }
     int n = slots_free_types(&s->slots, c->free_types, &gen);
     if (n == 0) {
+        set_idle(s, false);
         slots_wait(&s->slots, gen, s->cfg->poll_interval_ms);
         return;
     }
@@ -150,7 +166,8 @@ static void step(struct claimer *c)
                                 .n_types = n,
                                 .host_id = s->cfg->host_id,
                                 .now_ms = server_clock_now_ms(),
-                                .lease_ms = s->cfg->lease_ms};
+                                .lease_ms = s->cfg->lease_ms,
+                                .rng = &c->rng};
     struct error err = {0};
     int seen = 0;
     int got = claim(c, &req, slots_batch_room(&s->slots), &seen, &err);
@@ -163,6 +180,7 @@ static void step(struct claimer *c)
     c->db_down = false;
     for (int i = 0; i < got; i++)
         dispatch(c, &c->batch[i]);
+    set_idle(s, seen == 0);
     if (seen > 0) { /* more may be waiting: no sleep */
         c->idle_ms = 0;
         return;
@@ -173,7 +191,9 @@ static void step(struct claimer *c)
 
 void *claimer_main(void *arg)
 {
-    struct claimer c = {.s = arg};
+    struct claimer c = {.s = arg,
+                        .rng = (uint64_t)clock_mono_ms() ^ ((uint64_t)getpid() << 32) ^
+                               (uint64_t)(uintptr_t)&c};
     c.capacity = slots_capacity(&c.s->slots);
     c.free_types = calloc((size_t)c.capacity + 1, sizeof *c.free_types);
     c.batch = calloc(CLAIM_BATCH_MAX, sizeof *c.batch);

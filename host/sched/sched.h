@@ -64,6 +64,11 @@ struct sched {
     bool threads_started;
 
     _Atomic int phase; /* enum sched_phase */
+    /* Set by the claimer: 0 while it finds work or every slot is taken, else
+     * the monotonic time since which it has found nothing to claim. The
+     * watcher follows its change stream only meanwhile. */
+    _Atomic int64_t idle_since_mono;
+    _Atomic int64_t busy_since_mono; /* when it last stopped being idle */
     pthread_mutex_t wake_mu;
     pthread_cond_t wake; /* heartbeat sleeps on it; broadcast on phase changes */
     struct sched_counters counters;

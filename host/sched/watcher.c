@@ -8,9 +8,12 @@
 
 /* Servers that answer an empty change-stream request at once instead of
  * holding it open are asked at most this often. */
-#define PACE_MS      20
-#define RETRY_MIN_MS 1000
-#define RETRY_MAX_MS 60000
+#define PACE_MS 20
+/* A stream left unread this long while the claimer has work is closed (a
+ * fresh one is opened when it runs out): the backlog would only cost reads. */
+#define CLOSE_AFTER_BUSY_MS 1000
+#define RETRY_MIN_MS        1000
+#define RETRY_MAX_MS        60000
 
 struct watcher {
     struct sched *s;
@@ -64,14 +67,34 @@ static void follow(struct watcher *wt)
         sched_sleep(wt->s, PACE_MS - took);
 }
 
+/* While the claimer finds work (or every slot is taken) a wake-up is of no
+ * use: the stream is not read, and closed after a while. */
+static bool claimer_busy(struct watcher *wt)
+{
+    struct sched *s = wt->s;
+    if (atomic_load(&s->idle_since_mono) != 0)
+        return false;
+    if (wt->w != NULL &&
+        clock_mono_ms() - atomic_load(&s->busy_since_mono) >= CLOSE_AFTER_BUSY_MS) {
+        store_watch_close(wt->w);
+        wt->w = NULL;
+    }
+    return true;
+}
+
 void *watcher_main(void *arg)
 {
     struct watcher wt = {.s = arg, .retry_ms = RETRY_MIN_MS};
     while (sched_phase(wt.s) == SCHED_RUNNING) {
-        if (wt.w == NULL)
+        if (claimer_busy(&wt)) {
+            sched_sleep(wt.s, PACE_MS);
+        } else if (wt.w == NULL) {
             open_stream(&wt);
-        else
+            if (wt.w != NULL) /* a task inserted before the stream opened */
+                slots_wake(&wt.s->slots);
+        } else {
             follow(&wt);
+        }
     }
     store_watch_close(wt.w);
     return NULL;

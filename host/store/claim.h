@@ -22,6 +22,7 @@ struct claim_request {
     const char *host_id;
     int64_t now_ms;   /* estimated server time */
     int64_t lease_ms; /* lease duration */
+    uint64_t *rng;    /* batch claims: spreads hosts over equal candidates (NULL: the first) */
 };
 
 struct claim {
@@ -56,8 +57,10 @@ int store_claim(struct store *s, const struct claim_request *req, struct claim *
  * tasks were read: seen > 0 with nothing claimed means other hosts were
  * faster, and it is worth claiming again at once.
  */
-/* The most tasks one batch claim takes. */
-#define CLAIM_BATCH_MAX 64
+/* The most tasks one batch claim takes, and the most candidates it reads
+ * (store/claim_pick.h). */
+#define CLAIM_BATCH_MAX  64
+#define CLAIM_WINDOW_MAX 128
 
 int store_claim_batch(struct store *s, const struct claim_request *req, int max, struct claim *out,
                       int *seen, struct error *err);

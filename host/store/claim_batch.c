@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "store/claim.h"
+#include "store/claim_pick.h"
 #include "store/claim_query.h"
 
 /* What one candidate looked like when it was read: the fields that change
@@ -32,34 +33,53 @@ static bool decode_candidate(const bson_t *doc, struct claim *c, struct seen_doc
     return true;
 }
 
-/* Reads up to max runnable documents, best first. Returns how many, -1 on error. */
+/* Decodes the chosen candidates into out/seen; returns how many could be. */
+static int take_chosen(bson_t **docs, const int *chosen, int n, struct claim *out,
+                       struct seen_doc *seen)
+{
+    int got = 0;
+    for (int i = 0; i < n; i++)
+        if (decode_candidate(docs[chosen[i]], &out[got], &seen[got]))
+            got++;
+    return got;
+}
+
+/* Reads a window of runnable documents, best first, and takes up to max of
+ * them (store/claim_pick.h). Returns how many, -1 on error. */
 static int read_candidates(mongoc_collection_t *coll, const struct claim_request *req, int max,
                            struct claim *out, struct seen_doc *seen, bson_error_t *e)
 {
+    int window = req->rng != NULL ? 4 * max : max;
+    if (window > CLAIM_WINDOW_MAX)
+        window = CLAIM_WINDOW_MAX;
+    bson_t *docs[CLAIM_WINDOW_MAX];
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
     claim_query_filter(&filter, req);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
     claim_query_sort(&sort);
     bson_append_document_end(&opts, &sort);
-    BSON_APPEND_INT64(&opts, "limit", max);
-    BSON_APPEND_INT64(&opts, "batchSize", max);
+    BSON_APPEND_INT64(&opts, "limit", window);
+    BSON_APPEND_INT64(&opts, "batchSize", window);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
     const bson_t *doc;
     int n = 0;
-    while (n < max && mongoc_cursor_next(cur, &doc))
-        if (decode_candidate(doc, &out[n], &seen[n]))
-            n++;
+    while (n < window && mongoc_cursor_next(cur, &doc))
+        docs[n++] = bson_copy(doc);
     bool failed = mongoc_cursor_error(cur, e);
     mongoc_cursor_destroy(cur);
     bson_destroy(&filter);
     bson_destroy(&opts);
-    if (failed) {
-        for (int i = 0; i < n; i++)
-            claim_destroy(&out[i]);
-        seen_destroy(seen, n);
-        return -1;
+    int got = -1;
+    if (!failed) {
+        int chosen[CLAIM_BATCH_MAX];
+        uint64_t first = 0; /* without rng: a fixed seed, and max == window anyway */
+        int k =
+            claim_pick((const bson_t *const *)docs, n, max, req->rng ? req->rng : &first, chosen);
+        got = take_chosen(docs, chosen, k, out, seen);
     }
-    return n;
+    for (int i = 0; i < n; i++)
+        bson_destroy(docs[i]);
+    return got;
 }
 
 /* {_id: X, state: S (or absent), lease.token: T (or absent)} */
