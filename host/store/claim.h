@@ -43,14 +43,12 @@ int store_claim(struct store *s, const struct claim_request *req, struct claim *
                 struct error *err);
 
 /*
- * Claims up to `max` tasks in one query and one update (plus one more query
- * when another host took some of them at the same moment): the best runnable
- * documents are read, then leased with a single updateMany whose filter
- * requires each to be still runnable and unchanged since it was read (same
- * state, same lease token), so two hosts never hold the same task and each
- * claim's pre-image is exact. All tasks of one batch share a fencing token;
- * fenced writes name the task's _id with it, so the token still belongs to
- * one claim of one task.
+ * Claims up to `max` tasks in two round trips (three when another host took
+ * some of them at the same moment): the best runnable documents are read
+ * (store/claim_pick.h chooses among them), then leased by one bulk write
+ * whose updates match only documents unchanged since they were read
+ * (store/claim_cas.h), so two hosts never hold the same task and each
+ * claim's pre-image is exact. Every task gets its own fencing token.
  *
  * Fills out[0..n-1] (free each with claim_destroy) and returns n, 0 when none
  * was claimed, -1 with err on failure. *seen receives how many runnable

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "base/rand.h"
+#include "store/query.h"
 #include "store/task_doc.h"
 
 /* Same priority: the same BSON value, or both without one. */
@@ -13,15 +14,7 @@ static bool same_priority(const bson_t *a, const bson_t *b)
     bool hb = bson_iter_init_find(&ib, b, TD_PRIORITY);
     if (!ha || !hb)
         return ha == hb;
-    if (bson_iter_type(&ia) != bson_iter_type(&ib))
-        return false;
-    bson_t da = BSON_INITIALIZER, db = BSON_INITIALIZER;
-    BSON_APPEND_VALUE(&da, "v", bson_iter_value(&ia));
-    BSON_APPEND_VALUE(&db, "v", bson_iter_value(&ib));
-    bool same = bson_equal(&da, &db);
-    bson_destroy(&da);
-    bson_destroy(&db);
-    return same;
+    return store_same_value(bson_iter_value(&ia), bson_iter_value(&ib));
 }
 
 static int ascending(const void *a, const void *b)

@@ -1,5 +1,7 @@
 #include "store/claim_query.h"
 
+#include <string.h>
+
 static void append_types(bson_t *filter, const struct claim_request *req)
 {
     store_append_op(filter, TD_TYPE, "$in", req->types, req->n_types);
@@ -99,4 +101,32 @@ void claim_query_sort(bson_t *sort)
     BSON_APPEND_INT32(sort, TD_PRIORITY, -1);
     BSON_APPEND_INT32(sort, TD_RUN_AT, 1);
     BSON_APPEND_INT32(sort, TD_ID, 1);
+}
+
+/* The date at path: 1 when it is one and <= limit_ms (< when strict), 0 when
+ * it is a later date, -1 when absent, -2 when not a date. */
+static int date_before(const bson_t *doc, const char *path, int64_t limit_ms, bool strict)
+{
+    bson_iter_t it, found;
+    if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, path, &found))
+        return -1;
+    if (!BSON_ITER_HOLDS_DATE_TIME(&found))
+        return -2;
+    int64_t ms = bson_iter_date_time(&found);
+    return strict ? ms < limit_ms : ms <= limit_ms;
+}
+
+bool claim_query_runnable(const bson_t *doc, int64_t now_ms)
+{
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, TD_STATE)) /* new: no run_at, a past one, or not a date */
+        return date_before(doc, TD_RUN_AT, now_ms, false) != 0;
+    if (!BSON_ITER_HOLDS_UTF8(&it))
+        return false;
+    const char *state = bson_iter_utf8(&it, NULL);
+    if (strcmp(state, TS_QUEUED) == 0 || strcmp(state, TS_RETRY) == 0)
+        return date_before(doc, TD_RUN_AT, now_ms, false) == 1;
+    if (strcmp(state, TS_RUNNING) == 0)
+        return date_before(doc, TD_LEASE_EXPIRES, now_ms, true) == 1;
+    return false;
 }

@@ -16,6 +16,11 @@ void claim_query_filter(bson_t *f, const struct claim_request *req);
 void claim_query_update(bson_t *u, const struct claim_request *req, const bson_oid_t *token,
                         int64_t expires_ms);
 
+/* The filter's twin in C: true when doc, as read, is runnable at now_ms
+ * (types aside). A batch claim checks its candidates with it, since a server
+ * may hand out a document changed after it matched. */
+bool claim_query_runnable(const bson_t *doc, int64_t now_ms);
+
 /* priority (highest first), then run_at, then _id */
 void claim_query_sort(bson_t *sort);
 

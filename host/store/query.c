@@ -25,3 +25,16 @@ void store_append_op(bson_t *b, const char *field, const char *op, const char *c
     store_append_strings(&sub, op, v, n);
     bson_append_document_end(b, &sub);
 }
+
+bool store_same_value(const bson_value_t *a, const bson_value_t *b)
+{
+    if (a->value_type != b->value_type)
+        return false;
+    bson_t da = BSON_INITIALIZER, db = BSON_INITIALIZER;
+    BSON_APPEND_VALUE(&da, "v", a);
+    BSON_APPEND_VALUE(&db, "v", b);
+    bool same = bson_equal(&da, &db);
+    bson_destroy(&da);
+    bson_destroy(&db);
+    return same;
+}

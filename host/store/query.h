@@ -17,4 +17,7 @@ void store_append_strings(bson_t *b, const char *key, const char *const *v, int 
 /* Appends {field: {op: [strings]}}, e.g. {type: {$in: [...]}}. */
 void store_append_op(bson_t *b, const char *field, const char *op, const char *const *v, int n);
 
+/* True when a and b are the same BSON value (same type, same bytes). */
+bool store_same_value(const bson_value_t *a, const bson_value_t *b);
+
 #endif
