@@ -7,7 +7,11 @@
 #include "store/watch.h"
 
 /* Servers that answer an empty change-stream request at once instead of
- * holding it open are asked at most this often. */
+ * holding it open (MongoDB holds it for a second) are asked at most every
+ * PACE_MS while the claimer found work less than 10 s ago, then every 100 ms,
+ * and after a minute of idleness every 250 ms: a host under steady traffic
+ * reacts within milliseconds, a long-idle one costs the server 4 reads a
+ * second. */
 #define PACE_MS 20
 /* A stream left unread this long while the claimer has work is closed (a
  * fresh one is opened when it runs out): the backlog would only cost reads. */
@@ -63,8 +67,11 @@ static void follow(struct watcher *wt)
         return;
     }
     int64_t took = clock_mono_ms() - t0;
-    if (took < PACE_MS)
-        sched_sleep(wt->s, PACE_MS - took);
+    int64_t since = atomic_load(&wt->s->idle_since_mono);
+    int64_t idle_for = since != 0 ? clock_mono_ms() - since : 0;
+    int64_t pace = idle_for < 10000 ? PACE_MS : idle_for < 60000 ? 100 : 250;
+    if (took < pace)
+        sched_sleep(wt->s, pace - took);
 }
 
 /* While the claimer finds work (or every slot is taken) a wake-up is of no
