@@ -39,7 +39,7 @@ int claim_pick(const bson_t *const *docs, int n, int k, uint64_t *rng, int *chos
         chosen[i] = i;
     /* k - g0 of the group at random: a partial Fisher-Yates shuffle */
     int group = g1 - g0;
-    int *pool = malloc(sizeof *pool * (size_t)group);
+    int *pool = calloc((size_t)group, sizeof *pool);
     if (pool == NULL) { /* out of memory: the first k will do */
         for (int i = g0; i < k; i++)
             chosen[i] = i;
