@@ -12,7 +12,7 @@
  * aborts from any other thread. Helpers are thread-safe unless a comment says otherwise.
  *
  * Environment: MONGODB_URI, TS_SERVER_NONATOMIC=1 (the server's findAndModify is not
- * atomic, e.g. FerretDB), TS_SERVER_OPLOG=0 (our server without change streams; default 1),
+ * atomic, e.g. FerretDB), TS_SERVER_OPLOG=1 (our server with change streams; default 0),
  * TS_KEEP_TMP=1 (keep temp dirs and the server's data at exit), TASKHOST_CACHE (see testserver).
  *
  * Compile definitions visible to tests: TS_TESTSERVER (the testserver script), TS_HOST_BIN
